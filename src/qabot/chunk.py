@@ -1,0 +1,65 @@
+"""The unit of retrieval: one question of the notes with its verbatim answer and exact source."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+PATH_SEP = " › "
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A leaf of an answer (paragraph, bullet, table row, code block) that can be matched alone."""
+
+    text: str  # plain text used for matching, with its context (sub-heading, parent bullet)
+    lines: tuple[int, int]  # 1-based, inclusive
+    markdown: str = ""  # the passage's own source lines, verbatim
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    question: str
+    answer: str  # the original Markdown, verbatim
+    title: str  # document title
+    section: str
+    file: str  # relative to the corpus directory
+    lines: tuple[int, int]  # 1-based, inclusive: question line to last answer line
+    anchor: str  # GitHub-style heading anchor, without '#'
+    passages: tuple[Passage, ...] = ()
+
+    @property
+    def path(self) -> str:
+        parts = [self.title, self.section, self.question]
+        return PATH_SEP.join(dict.fromkeys(p for p in parts if p))
+
+
+def slugify(text: str) -> str:
+    """GitHub's heading-anchor rule: lowercase, drop punctuation and emoji, spaces to hyphens."""
+    kept = []
+    for ch in text.strip().lower():
+        if ch in " -":
+            kept.append("-")
+        elif ch == "_" or unicodedata.category(ch)[0] in "LN":
+            kept.append(ch)
+    return "".join(kept)
+
+
+def short_slug(text: str, limit: int = 64) -> str:
+    slug = "-".join(part for part in slugify(text).split("-") if part)
+    if len(slug) > limit:
+        slug = slug[:limit].rsplit("-", 1)[0]
+    return slug or "chunk"
+
+
+class SlugCounter:
+    """Makes slugs unique the way GitHub does: the second `foo` becomes `foo-1`."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, int] = {}
+
+    def __call__(self, slug: str) -> str:
+        n = self.seen.get(slug, 0)
+        self.seen[slug] = n + 1
+        return slug if n == 0 else f"{slug}-{n}"

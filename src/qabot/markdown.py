@@ -1,0 +1,449 @@
+"""Markdown notes → question chunks, using markdown-it-py's token stream (never regexes over raw text).
+
+A question is a heading one level below the document's sections, a bold-only paragraph,
+a `Q:` paragraph, or a `<details><summary>` block. A section with content but no questions is
+one chunk titled by its heading. Each chunk keeps its answer verbatim and its 1-based line range.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from .chunk import Chunk, Passage, SlugCounter, slugify
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+_MD = MarkdownIt("commonmark").enable("table")
+_SEPARATOR_KINDS = {"hr"}
+# Answers that only hold a place: "Answer here", "TODO".
+_PLACEHOLDERS = {"", "answer here", "todo", "to do", "tbd", "tba", "coming soon", "wip"}
+_Q_PREFIXES = ("q:", "question:")
+_A_PREFIXES = ("a:", "answer:")
+# "1. ", "Q3) ", "Question 2: " in front of a question heading.
+_NUMBERING = re.compile(r"^\s*(?:q(?:uestion)?\s*)?\d+[.):]\s+", re.IGNORECASE)
+
+
+@dataclass
+class _Block:
+    tokens: list[Token]
+    start: int  # 0-based first line
+    end: int  # 0-based, exclusive
+
+    @property
+    def kind(self) -> str:
+        return self.tokens[0].type.removesuffix("_open")
+
+    @property
+    def level(self) -> int:
+        return int(self.tokens[0].tag[1:]) if self.kind == "heading" else 0
+
+    @property
+    def inline(self) -> Token | None:
+        return self.tokens[1] if self.kind in ("heading", "paragraph") else None
+
+
+@dataclass
+class _Question:
+    text: str
+    start: int  # 0-based line of the question
+    anchor: str
+    kind: str  # heading | bold | qa | details | section
+    blocks: list[_Block] = field(default_factory=list)
+    answer_from: int | None = None  # for `Q: … A: …` in one paragraph, the 0-based `A:` line
+    closed: bool = False  # a <details> block saw its </details>
+
+
+@dataclass
+class ParsedDocument:
+    title: str
+    chunks: list[Chunk]
+    warnings: list[str]
+
+
+def parse_markdown(text: str, file: str) -> ParsedDocument:
+    """Split one Markdown document into question chunks (ids are assigned by the corpus loader)."""
+    lines = text.splitlines()
+    title, body, warnings = _front_matter(lines, file)
+    blocks = _blocks(_MD.parse("\n".join(body)))
+    headings = [b for b in blocks if b.kind == "heading"]
+    h1 = [b for b in headings if b.level == 1]
+    title_block = headings[0] if headings and len(h1) == 1 and headings[0] is h1[0] else None
+    if title_block is not None and not title:
+        title = _clean(inline_text(title_block.inline))
+    title = title or file.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    levels = sorted({b.level for b in headings if b is not title_block})
+    section_level = levels[0] if levels else 0
+    question_level = levels[1] if len(levels) > 1 else 0
+
+    walker = _Walker(lines, file, title)
+    anchors = SlugCounter()
+    for block in blocks:
+        anchor = anchors(slugify(inline_text(block.inline))) if block.kind == "heading" else ""
+        if block is title_block:
+            continue
+        if block.kind == "heading" and block.level <= section_level:
+            walker.start_section(block, anchor)
+        elif block.kind == "heading" and block.level == question_level:
+            walker.start_question(_Question(_heading_question(block), block.start, anchor, "heading"))
+        else:
+            walker.add(block)
+    walker.end_section()
+    return ParsedDocument(title, walker.chunks, warnings + walker.warnings)
+
+
+class _Walker:
+    """Walks top-level blocks in order, grouping them into sections and questions."""
+
+    def __init__(self, lines: list[str], file: str, title: str) -> None:
+        self.lines, self.file, self.title = lines, file, title
+        self.chunks: list[Chunk] = []
+        self.warnings: list[str] = []
+        self.section: _Question | None = None  # None = the preamble before the first section
+        self.question: _Question | None = None
+        self.section_has_questions = False
+
+    def start_section(self, block: _Block, anchor: str) -> None:
+        self.end_section()
+        self.section = _Question(_clean(inline_text(block.inline)), block.start, anchor, "section")
+        self.section_has_questions = False
+
+    def end_section(self) -> None:
+        self.end_question()
+        sec = self.section
+        if sec is not None and _has_content(sec.blocks) and not _is_navigation(sec.blocks):
+            self.emit(sec)
+        self.section = None
+
+    def start_question(self, question: _Question) -> None:
+        self.end_question()
+        self.question = question
+        self.section_has_questions = True
+
+    def end_question(self) -> None:
+        if self.question is not None:
+            self.emit(self.question)
+        self.question = None
+
+    def add(self, block: _Block) -> None:
+        q = self.question
+        if q is not None and q.kind == "details" and not q.closed:
+            if block.kind == "html_block" and "</details>" in block.tokens[0].content.lower():
+                q.closed = True
+                self.end_question()
+            else:
+                q.blocks.append(block)
+            return
+        if q is None or q.kind != "heading":
+            started = _inline_question(block, self.section)
+            if started is not None:
+                self.start_question(started)
+                if started.kind == "details" and started.closed:
+                    self.end_question()
+                return
+        if q is not None:
+            q.blocks.append(block)
+        elif self.section is not None:
+            self.section.blocks.append(block)
+
+    def emit(self, q: _Question) -> None:
+        section = self.section.text if self.section is not None else ""
+        anchor = q.anchor or (self.section.anchor if self.section is not None else "")
+        blocks = _trim(q.blocks)
+        if q.answer_from is not None:
+            first, last = q.answer_from, (blocks[-1].end if blocks else q.answer_from + 1)
+        elif blocks:
+            first, last = blocks[0].start, blocks[-1].end
+        else:
+            first = last = -1
+        passages = _passages(blocks, self.lines)
+        if first < 0 or _is_placeholder(passages):
+            self.warnings.append(
+                f"{self.file}:{q.start + 1}: question {q.text!r} has no answer text; "
+                "it was skipped (write its answer below it)"
+            )
+            return
+        answer = "\n".join(self.lines[first:last]).strip("\n")
+        if q.answer_from is not None:
+            line = self.lines[q.answer_from]
+            passages.insert(0, Passage(line.strip(), (first + 1, first + 1), line))
+        self.chunks.append(Chunk(
+            id="", question=q.text or section, answer=answer, title=self.title, section=section,
+            file=self.file, lines=(q.start + 1, last), anchor=anchor, passages=tuple(passages),
+        ))
+
+
+def _is_placeholder(passages: list[Passage]) -> bool:
+    words = " ".join(p.text for p in passages).lower().split()
+    return " ".join("".join(ch for ch in w if ch.isalnum()) for w in words) in _PLACEHOLDERS
+
+
+def _front_matter(lines: list[str], file: str) -> tuple[str, list[str], list[str]]:
+    """Returns (title, lines with the front matter blanked so line numbers stay true, warnings)."""
+    if not lines or lines[0].strip() not in ("---", "+++"):
+        return "", lines, []
+    fence = lines[0].strip()
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == fence)
+    except StopIteration:
+        return "", lines, []
+    raw = "\n".join(lines[1:end])
+    warnings: list[str] = []
+    try:
+        meta = tomllib.loads(raw) if fence == "+++" else yaml.safe_load(raw)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        warnings.append(f"{file}:1: front matter could not be read ({exc}); title taken from text")
+        meta = {}
+    title = meta.get("title") if isinstance(meta, dict) else None
+    return (str(title) if title else ""), [""] * (end + 1) + lines[end + 1:], warnings
+
+
+def _blocks(tokens: list[Token]) -> list[_Block]:
+    blocks: list[_Block] = []
+    current: list[Token] = []
+    depth = 0
+    for tok in tokens:
+        if depth == 0:
+            current = [tok]
+        else:
+            current.append(tok)
+        depth += tok.nesting
+        if depth == 0 and current[0].map is not None:
+            blocks.append(_Block(current, current[0].map[0], current[0].map[1]))
+    return blocks
+
+
+def inline_text(inline: Token | None) -> str:
+    """Plain text of an inline token: markup dropped, `[[src]]`-style reference links removed."""
+    if inline is None:
+        return ""
+    out: list[str] = []
+    children = inline.children or []
+    i = 0
+    while i < len(children):
+        child = children[i]
+        if child.type == "link_open":
+            j = i + 1
+            while j < len(children) and children[j].type != "link_close":
+                j += 1
+            label = "".join(c.content for c in children[i + 1:j] if c.type in ("text", "code_inline"))
+            if not (label.startswith("[") and label.endswith("]")):
+                out.append(label)
+            i = j + 1
+            continue
+        if child.type in ("text", "code_inline"):
+            out.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            out.append("\n")
+        i += 1
+    return "".join(out)
+
+
+def _clean(text: str) -> str:
+    """Trim whitespace and trailing emoji / difficulty markers (👶 ⭐️ 🚀, joiners, selectors)."""
+    text = " ".join(text.split())
+    end = len(text)
+    while end and (text[end - 1].isspace() or unicodedata.category(text[end - 1]) in
+                   {"So", "Sk", "Cf", "Mn", "Me", "Cs", "Co"}):
+        end -= 1
+    return text[:end]
+
+
+def _heading_question(block: _Block) -> str:
+    return _clean(_NUMBERING.sub("", inline_text(block.inline)))
+
+
+def _inline_question(block: _Block, section: _Question | None) -> _Question | None:
+    """A bold-only paragraph, a `Q:` paragraph or a <details> block starts a question."""
+    anchor = section.anchor if section else ""
+    if block.kind == "html_block":
+        return _details_question(block, anchor)
+    if block.kind != "paragraph":
+        return None
+    text = inline_text(block.inline)
+    first_line = text.split("\n", 1)[0].strip().lower()
+    if first_line.startswith(_Q_PREFIXES):
+        parts = text.split("\n")
+        a_at = next((i for i, p in enumerate(parts) if p.strip().lower().startswith(_A_PREFIXES)),
+                    None)
+        q_text = " ".join(parts[:a_at]).split(":", 1)[1]
+        q = _Question(_clean(q_text), block.start, anchor, "qa")
+        if a_at is not None:
+            q.answer_from = block.start + a_at
+        return q
+    if _is_bold_only(block.inline) and not _clean(text).endswith(":"):
+        return _Question(_clean(text), block.start, anchor, "bold")
+    return None
+
+
+def _is_bold_only(inline: Token | None) -> bool:
+    """True when every meaningful child sits inside one outer **strong** span."""
+    children = [c for c in (inline.children if inline else None) or []
+                if not (c.type == "softbreak" or (c.type == "text" and not _has_word(c.content)))]
+    if len(children) < 3 or children[0].type != "strong_open" or children[-1].type != "strong_close":
+        return False
+    depth = 0
+    for c in children[:-1]:
+        depth += 1 if c.type == "strong_open" else -1 if c.type == "strong_close" else 0
+        if depth == 0:
+            return False
+    return True
+
+
+def _has_word(text: str) -> bool:
+    return any(ch.isalnum() for ch in text)
+
+
+class _HTMLText(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text: list[str] = []
+        self.summary: list[str] = []
+        self.in_summary = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.in_summary = self.in_summary or tag == "summary"
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "summary":
+            self.in_summary = False
+
+    def handle_data(self, data: str) -> None:
+        (self.summary if self.in_summary else self.text).append(data)
+
+
+def _html(content: str) -> _HTMLText:
+    parser = _HTMLText()
+    parser.feed(content)
+    parser.close()
+    return parser
+
+
+def _details_question(block: _Block, anchor: str) -> _Question | None:
+    content = block.tokens[0].content
+    if not content.lstrip().lower().startswith("<details"):
+        return None
+    parsed = _html(content)
+    question = _clean(" ".join("".join(parsed.summary).split()))
+    if not question:
+        return None
+    q = _Question(question, block.start, anchor, "details")
+    lines = content.split("\n")
+    lowered = [line.lower() for line in lines]
+    after = next((i for i, line in enumerate(lowered) if "</summary>" in line), 0) + 1
+    closing = next((i for i, line in enumerate(lowered) if "</details>" in line), None)
+    if closing is not None:  # the whole <details> is one HTML block: answer is inside it
+        q.closed = True
+        inner = " ".join(parsed.text).strip()
+        if inner and closing > after:
+            q.blocks.append(_Block(block.tokens, block.start + after, block.start + closing))
+        elif inner:
+            q.blocks.append(block)
+    return q
+
+
+def _is_separator(block: _Block) -> bool:
+    if block.kind in _SEPARATOR_KINDS:
+        return True
+    return block.kind == "html_block" and not _has_word(" ".join(_html(block.tokens[0].content).text))
+
+
+def _trim(blocks: list[_Block]) -> list[_Block]:
+    start, end = 0, len(blocks)
+    while start < end and _is_separator(blocks[start]):
+        start += 1
+    while end > start and _is_separator(blocks[end - 1]):
+        end -= 1
+    return blocks[start:end]
+
+
+def _has_content(blocks: list[_Block]) -> bool:
+    return bool(_trim(blocks))
+
+
+def _is_navigation(blocks: list[_Block]) -> bool:
+    """A table of contents: lists whose every item is a single in-page link."""
+    content = _trim(blocks)
+    if not content or any(b.kind not in ("bullet_list", "ordered_list") for b in content):
+        return False
+    for b in content:
+        for tok in b.tokens:
+            if tok.type == "inline":
+                kids = [c for c in tok.children or [] if c.type != "text" or c.content.strip()]
+                if not kids or kids[0].type != "link_open" or kids[-1].type != "link_close":
+                    return False
+                if not str(kids[0].attrGet("href") or "").startswith("#"):
+                    return False
+    return True
+
+
+def answer_passages(answer: str, line: int) -> tuple[Passage, ...]:
+    """Passages of an answer that has no Markdown file of its own (a CSV or JSONL row)."""
+    found = _passages(_blocks(_MD.parse(answer)), answer.splitlines())
+    return tuple(Passage(p.text, (line, line), p.markdown) for p in found)
+
+
+def _passages(blocks: list[_Block], lines: list[str]) -> list[Passage]:
+    """Leaf passages of an answer, each with its sub-heading and parent-bullet context."""
+    out: list[Passage] = []
+    heading = ""
+
+    def add(text: str, tok: Token) -> None:
+        start, end = _span(tok)
+        out.append(Passage(text, (start, end), "\n".join(lines[start - 1:end]).rstrip()))
+
+    for block in blocks:
+        items: list[str] = []  # label of each open list item, outermost first
+        tokens = block.tokens
+        in_tbody = False
+        for i, tok in enumerate(tokens):
+            if tok.type == "heading_open":
+                heading = _clean(inline_text(tokens[i + 1]))
+                add(heading, tok)
+            elif tok.type == "list_item_open":
+                items.append("")
+            elif tok.type == "list_item_close":
+                items.pop()
+            elif tok.type == "paragraph_open":
+                text = " ".join(inline_text(tokens[i + 1]).split())
+                if items and not items[-1]:
+                    items[-1] = text.split(":", 1)[0][:80]
+                parent = items[-2] if len(items) > 1 else ""
+                context = " — ".join(p for p in (heading, parent) if p)
+                if _has_word(text):
+                    add(f"{context}: {text}" if context else text, tok)
+            elif tok.type in ("tbody_open", "tbody_close"):
+                in_tbody = tok.type == "tbody_open"
+            elif tok.type == "tr_open" and in_tbody:
+                cells = []
+                for t in tokens[i + 1:]:
+                    if t.type == "tr_close":
+                        break
+                    if t.type == "inline":
+                        cells.append(" ".join(inline_text(t).split()))
+                add(" — ".join(c for c in cells if c), tok)
+            elif tok.type in ("fence", "code_block") and tok.content.strip():
+                add(tok.content.strip(), tok)
+            elif tok.type == "html_block":
+                text = " ".join(" ".join(_html(tok.content).text).split())
+                if _has_word(text):
+                    add(text, tok)
+    unique: dict[str, Passage] = {}
+    for p in out:
+        unique.setdefault(p.text, p)
+    return list(unique.values())
+
+
+def _span(tok: Token) -> tuple[int, int]:
+    start, end = tok.map or (0, 1)
+    return start + 1, max(start + 1, end)

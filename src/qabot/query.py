@@ -1,0 +1,106 @@
+"""Cleans a student's question and repairs what the notes' vocabulary cannot match on its own.
+
+Typos ("vanishng gradints") are corrected against words of the notes, and acronyms the notes never
+spell out ("BN", "LN") are expanded from phrases the notes do use ("batch normalization").
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from .errors import QueryError
+
+_STOP = frozenset(
+    "a an and are as at be by can do does for from how i in is it of on or the to what when "
+    "where which who why with you your vs versus me my we our this that there use used using "
+    "should would could will difference between explain tell about".split()
+)
+
+
+def clean(text: object, limit: int) -> tuple[str, bool]:
+    """Printable, whitespace-folded text cut to `limit` characters at a word boundary."""
+    if not isinstance(text, str):
+        raise QueryError(f"a question must be text, not {type(text).__name__}")
+    text = unicodedata.normalize("NFC", text)
+    kept = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    folded = " ".join(kept.split())
+    if not folded:
+        raise QueryError("the question is empty; type a question about the notes")
+    if len(folded) <= limit:
+        return folded, False
+    cut = folded[:limit]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut), True
+
+
+def words(text: str) -> list[str]:
+    out, current = [], []
+    for ch in text.lower():
+        if ch.isalnum():
+            current.append(ch)
+        elif current:
+            out.append("".join(current))
+            current = []
+    if current:
+        out.append("".join(current))
+    return out
+
+
+@dataclass
+class Vocabulary:
+    """Words of the notes, plus acronym → phrase expansions mined from them."""
+
+    words: frozenset[str]
+    acronyms: dict[str, str]
+    known: frozenset[str]  # real words (the model's vocabulary): never "corrected"
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str], known: Iterable[str] = ()) -> Vocabulary:
+        vocab: set[str] = set()
+        phrases: Counter[str] = Counter()
+        for text in texts:
+            tokens = words(text)
+            vocab.update(tokens)
+            content = [t for t in tokens if t.isalpha() and t not in _STOP]
+            for n in (2, 3):
+                for i in range(len(content) - n + 1):
+                    phrases[" ".join(content[i:i + n])] += 1
+        acronyms: dict[str, str] = {}
+        for phrase, _count in phrases.most_common():
+            key = "".join(w[0] for w in phrase.split())
+            if key not in vocab:
+                acronyms.setdefault(key, phrase)
+        return cls(frozenset(vocab), acronyms, frozenset(known))
+
+    def expand(self, text: str) -> str:
+        """The question with typos corrected and unknown acronyms followed by their expansion."""
+        extra: list[str] = []
+        fixed: dict[str, str] = {}
+        for token in dict.fromkeys(words(text)):
+            if token in self.words or token in _STOP or token.isdigit():
+                continue
+            if 2 <= len(token) <= 4 and token in self.acronyms:
+                extra.append(self.acronyms[token])
+            elif len(token) >= 4 and token not in self.known:
+                fix = self._correct(token)
+                if fix:
+                    fixed[token] = fix
+        if not extra and not fixed:
+            return text
+        repaired = " ".join(fixed.get(w, w) for w in words(text)) if fixed else text
+        return f"{repaired} ({', '.join(extra)})" if extra else repaired
+
+    def _correct(self, token: str) -> str | None:
+        budget = 1 if len(token) < 8 else 2
+        match = process.extractOne(token, self.words, scorer=Levenshtein.distance,
+                                   score_cutoff=budget)
+        return match[0] if match else None
+
+
+def known_words(tokenizer_vocab: Iterable[str]) -> frozenset[str]:
+    return frozenset(w for w in tokenizer_vocab if w.isalpha() and not w.startswith("#"))

@@ -1,0 +1,111 @@
+"""Hybrid retrieval: dense (max over each chunk's keys) fused with BM25, then an honest threshold.
+
+A chunk's score is (1 - w) * cosine + w * bm25 / (bm25 + scale), where `scale` is the median BM25
+score of the corpus's own questions, so the lexical part means the same on any corpus.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .chunk import Chunk, Passage
+from .embedding import Embedder
+from .index import Index
+from .lexical import tokenize
+from .query import Vocabulary, known_words
+
+
+@dataclass(frozen=True)
+class Weights:
+    lexical: float = 0.3  # share of the saturated BM25 score in the fused score
+    dense_keys: int = 256  # nearest keys fetched from FAISS before grouping by chunk
+    lexical_candidates: int = 20
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: Chunk
+    score: float
+    dense: float
+    lexical: float
+
+
+@dataclass(frozen=True)
+class Ranking:
+    query: str  # the question after typo and acronym repair
+    hits: tuple[Hit, ...]
+    focus: Passage | None  # best passage of the top hit
+
+
+class Retriever:
+    def __init__(self, index: Index, embedder: Embedder, weights: Weights = Weights()) -> None:
+        self.index, self.embedder, self.weights = index, embedder, weights
+        chunks = index.chunks
+        self.position = {c.id: i for i, c in enumerate(chunks)}
+        self.starts = np.searchsorted(index.keys.chunk, np.arange(len(chunks) + 1))
+        tokenizer = getattr(embedder.model, "tokenizer", None)
+        vocab = tokenizer.get_vocab() if tokenizer is not None else {}
+        self.vocabulary = Vocabulary.from_texts(
+            (t for c in chunks for t in (c.question, c.section, *(p.text for p in c.passages))),
+            known=known_words(vocab),
+        )
+
+    def embed(self, query: str) -> np.ndarray:
+        return self.embedder.encode([query])[0]
+
+    def rank(self, question: str, top: int, vector: np.ndarray | None = None) -> Ranking:
+        query = self.vocabulary.expand(question)
+        q = self.embed(query) if vector is None else vector
+        dense = self._dense(q)
+        lex_raw = self.index.lexical.scores(query)
+        scale = self.index.manifest.lexical_scale
+        w = self.weights
+        candidates = set(dense)
+        if lex_raw.size:
+            best = np.argsort(-lex_raw)[: w.lexical_candidates]
+            candidates.update(int(i) for i in best if lex_raw[i] > 0)
+        floor = min(dense.values()) if dense else 0.0
+        hits = []
+        for i in candidates:
+            d = dense.get(i, floor)
+            lex = float(lex_raw[i] / (lex_raw[i] + scale)) if lex_raw[i] > 0 else 0.0
+            hits.append(Hit(self.index.chunks[i], (1 - w.lexical) * d + w.lexical * lex, d, lex))
+        hits.sort(key=lambda h: (-h.score, h.chunk.id))
+        hits = hits[:top]
+        focus = self._focus(hits[0].chunk, q, query) if hits else None
+        return Ranking(query, tuple(hits), focus)
+
+    def _dense(self, q: np.ndarray) -> dict[int, float]:
+        k = min(self.weights.dense_keys, self.index.vectors.ntotal)
+        if k == 0:
+            return {}
+        sims, ids = self.index.vectors.search(q.reshape(1, -1), k)
+        best: dict[int, float] = {}
+        for sim, key in zip(sims[0], ids[0]):
+            if key < 0:
+                continue
+            c = int(self.index.keys.chunk[key])
+            if c not in best:  # results come sorted, so the first is the chunk's max
+                best[c] = float(sim)
+        return best
+
+    def _focus(self, chunk: Chunk, q: np.ndarray, query: str) -> Passage | None:
+        """The answer's passage that best matches the question, when there is a choice."""
+        if len(chunk.passages) < 2:
+            return None
+        position = self.position[chunk.id]
+        start, end = int(self.starts[position]), int(self.starts[position + 1])
+        stems = set(tokenize([query])[0])
+        best, best_score = None, -1.0
+        for key in range(start, end):
+            j = int(self.index.keys.passage[key])
+            if j < 0 or chunk.passages[j].markdown.lstrip().startswith("#"):
+                continue
+            passage = chunk.passages[j]
+            overlap = len(stems & set(tokenize([passage.text])[0])) / max(1, len(stems))
+            score = float(self.index.vector(key) @ q) + 0.2 * overlap
+            if score > best_score:
+                best, best_score = passage, score
+        return best

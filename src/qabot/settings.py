@@ -1,0 +1,86 @@
+"""One `Settings` object for the whole app; every field can be overridden by a `QABOT_<FIELD>` env var.
+
+The CLI, API and UI all build their `Settings` here, so a deployment is configured the same way
+whichever entry point starts it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import SettingsError
+
+PACKAGED_MODEL = "packaged:all-MiniLM-L6-v2"
+# SHA-256 of the official all-MiniLM-L6-v2 model.safetensors.
+PACKAGED_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus: Path = Path("corpus")
+    index: Path = Path("index")
+    # A local path, a hub name (needs network), or the packaged default.
+    model: str = PACKAGED_MODEL
+    # SHA-256 of the weights, checked before use; empty = the known digest for the packaged
+    # model, no check for others.
+    model_sha256: str = ""
+    # Calibrated on the dev split (see README "Accuracy"): below it, "not covered".
+    threshold: float = 0.52
+    top_k: int = 3
+    max_query_chars: int = 1000
+    cache_size: int = 1024
+    host: str = "127.0.0.1"
+    port: int = 7860
+    # Browser origins allowed to call the API / UI cross-origin; empty = none.
+    cors_origins: tuple[str, ...] = ()
+    # Who may frame the UI (CSP frame-ancestors); "'self'" = only this origin.
+    frame_ancestors: tuple[str, ...] = ("'self'",)
+    # Feedback and query logs go here; None = no logs written.
+    data_dir: Path | None = None
+    log_queries: bool = False
+    concurrency: int = 4
+    queue_size: int = 64
+    max_body_bytes: int = 64 * 1024
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then `QABOT_*` environment variables, then explicit (non-None) overrides."""
+        env = dict(os.environ if env is None else env)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            raw = env.get(f"QABOT_{f.name.upper()}")
+            if raw is not None:
+                values[f.name] = _convert(f, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _convert(f: dataclasses.Field[Any], raw: str) -> Any:
+    kind = str(f.type)
+    name = f"QABOT_{f.name.upper()}"
+    try:
+        if kind.startswith("tuple"):
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+        if kind == "bool":
+            if raw.lower() not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+                raise ValueError(raw)
+            return raw.lower() in {"1", "true", "yes", "on"}
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if "Path" in kind:
+            return Path(raw) if raw else None
+        return raw
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a valid {kind}; fix or unset it") from None
