@@ -167,16 +167,18 @@ class _Walker:
         else:
             first = last = -1
         passages = _passages(blocks, self.lines)
+        if q.answer_from is not None:
+            line = self.lines[q.answer_from]
+            passages.insert(0, Passage(line.strip(), (first + 1, first + 1), line))
         if first < 0 or _is_placeholder(passages):
             self.warnings.append(
                 f"{self.file}:{q.start + 1}: question {q.text!r} has no answer text; "
                 "it was skipped (write its answer below it)"
             )
             return
-        answer = "\n".join(self.lines[first:last]).strip("\n")
-        if q.answer_from is not None:
-            line = self.lines[q.answer_from]
-            passages.insert(0, Passage(line.strip(), (first + 1, first + 1), line))
+        while last > first + 1 and not self.lines[last - 1].strip():
+            last -= 1
+        answer = "\n".join(self.lines[first:last])
         self.chunks.append(Chunk(
             id="", question=q.text or section, answer=answer, title=self.title, section=section,
             file=self.file, lines=(q.start + 1, last), anchor=anchor, passages=tuple(passages),

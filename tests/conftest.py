@@ -1,0 +1,53 @@
+"""Shared fixtures: the real packaged model (loaded once per session) and real indexes in tmp dirs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from qabot.bot import QABot  # noqa: E402
+from qabot.embedding import Embedder  # noqa: E402
+from qabot.settings import PACKAGED_MODEL, Settings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "corpora"
+DL_CORPUS = ROOT / "corpus" / "deep-learning-basics.md"
+THEORY_CORPUS = SHARED / "data-science-theory.md"
+EVAL = Path(__file__).parent / "eval"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return Embedder(PACKAGED_MODEL)
+
+
+def make_corpus(directory: Path, *files: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        shutil.copy(f, directory / f.name)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def dl_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    base = tmp_path_factory.mktemp("dl")
+    return Settings(corpus=make_corpus(base / "corpus", DL_CORPUS), index=base / "index")
+
+
+@pytest.fixture(scope="session")
+def dl_bot(dl_settings: Settings, embedder: Embedder) -> QABot:
+    return QABot(dl_settings, embedder=embedder, log=lambda m: None)
+
+
+@pytest.fixture(scope="session")
+def theory_bot(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> QABot:
+    base = tmp_path_factory.mktemp("theory")
+    settings = Settings(corpus=make_corpus(base / "corpus", THEORY_CORPUS), index=base / "index")
+    return QABot(settings, embedder=embedder, log=lambda m: None)

@@ -1,0 +1,177 @@
+"""The chunker on both shipped corpora and on fixtures built to fool it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import DL_CORPUS, FIXTURES, THEORY_CORPUS
+
+from qabot.corpus import load_corpus
+from qabot.errors import CorpusError
+from qabot.markdown import parse_markdown
+
+
+def parse(path: Path):
+    return parse_markdown(path.read_text(encoding="utf-8"), path.name)
+
+
+def test_deep_learning_corpus_has_seven_questions_and_quick_reference():
+    doc = parse(DL_CORPUS)
+    assert doc.title == "Deep Learning Basics: Interview Q&A"
+    assert [c.question for c in doc.chunks] == [
+        "What is the difference between batch normalization and layer normalization?",
+        "How do vanishing and exploding gradients occur, and how can they be mitigated?",
+        "How does transfer learning work in deep learning?",
+        "How do you handle overfitting in deep neural networks?",
+        "What is Xavier Initialization (aka Glorot Initialization)?",
+        "Loss vs. Cost",
+        "Transfer Learning vs Fine-Tuning",
+        "Quick Reference",
+    ]
+    assert doc.warnings == []
+
+
+def test_deep_learning_chunk_fields_are_exact():
+    first = parse(DL_CORPUS).chunks[0]
+    lines = DL_CORPUS.read_text().splitlines()
+    assert first.lines == (12, 41)
+    assert lines[first.lines[0] - 1].startswith("### What is the difference")
+    assert first.section == "1. Normalization Techniques"
+    assert first.path == ("Deep Learning Basics: Interview Q&A › 1. Normalization Techniques › "
+                          "What is the difference between batch normalization and layer normalization?")
+    assert first.anchor == "what-is-the-difference-between-batch-normalization-and-layer-normalization"
+    # The answer is the original Markdown, verbatim: sub-headings, code fence and math kept.
+    assert first.answer == "\n".join(lines[13:41])
+    assert "```\nx̂ = (x - μ_B) / √(σ_B² + ε)\n```" in first.answer
+    assert "$\\mu_B$" in first.answer
+
+
+def test_quick_reference_table_is_kept_as_markdown():
+    quick = parse(DL_CORPUS).chunks[-1]
+    assert quick.answer.startswith("| Concept | Key Point |")
+    assert any("BatchNorm — Normalize across batch dimension" == p.text for p in quick.passages)
+
+
+def test_theory_corpus_every_answered_bold_question_is_a_chunk():
+    doc = parse(THEORY_CORPUS)
+    lines = THEORY_CORPUS.read_text(encoding="utf-8").splitlines()
+    questions = {c.lines[0] for c in doc.chunks}
+    unanswered = {int(w.split(":")[1]) for w in doc.warnings if "has no answer" in w}
+    bold_only = [i + 1 for i, line in enumerate(lines)
+                 if line.startswith("**") and line.rstrip().endswith("**") and line.count("**") == 2]
+    assert 140 <= len(doc.chunks) <= 170
+    assert len(unanswered) == 14  # 14 questions are only "Answer here" placeholders
+    assert set(bold_only) == questions | unanswered
+    for chunk in doc.chunks:
+        assert not chunk.question.startswith("**") and chunk.question[-1] not in "👶⭐🚀️\u200d"
+        assert chunk.section and chunk.title == "Theoretical interview questions"
+        assert lines[chunk.lines[0] - 1].startswith("**")
+
+
+def test_theory_answer_paragraphs_opening_with_bold_are_not_questions():
+    doc = parse(THEORY_CORPUS)
+    bias = next(c for c in doc.chunks if c.question == "What is the bias-variance trade-off?")
+    assert bias.answer.startswith("**Bias** is the error")
+    assert not any(c.question.startswith(("Bias", "Variance")) for c in doc.chunks)
+    # Stand-alone <br/> separators between questions are not part of any answer.
+    assert not any(c.answer.endswith("\n\n<br/>") or c.answer.startswith("<br/>") for c in doc.chunks)
+
+
+@pytest.fixture(scope="module")
+def tricky():
+    return parse(FIXTURES / "tricky.md")
+
+
+def by_question(doc, text):
+    return next(c for c in doc.chunks if c.question == text)
+
+
+def test_front_matter_title_and_true_line_numbers(tricky):
+    assert tricky.title == "Tricky Notes"
+    tensor = by_question(tricky, "What is a tensor?")
+    assert tensor.lines[0] == 12  # numbering "1." and the emoji are stripped from the question
+    assert tensor.anchor == "1-what-is-a-tensor-"
+
+
+def test_hash_lines_in_code_fences_are_not_headings(tricky):
+    tensor = by_question(tricky, "What is a tensor?")
+    assert "## nor is this" in tensor.answer
+    assert "nor is this" not in [c.question for c in tricky.chunks]
+
+
+def test_reference_links_are_dropped_from_questions(tricky):
+    assert by_question(tricky, "What is broadcasting?").answer.startswith("**Broadcasting**")
+
+
+def test_unanswered_question_warns_with_file_and_line(tricky):
+    assert "An unanswered question?" not in [c.question for c in tricky.chunks]
+    assert any(w.startswith("tricky.md:28:") and "no answer" in w for w in tricky.warnings)
+
+
+def test_bold_questions_html_blocks_and_br_separators(tricky):
+    lr = by_question(tricky, "What is a learning rate?")
+    assert lr.section == "Bold style" and lr.anchor == "bold-style"
+    assert "<b>not a question</b>" in lr.answer and not lr.answer.rstrip().endswith("<br/>")
+    assert by_question(tricky, "Which optimizers do you know?").answer == "- SGD\n- Adam"
+
+
+def test_q_and_a_pairs(tricky):
+    assert by_question(tricky, "What does zero_grad do?").answer == "A: It resets accumulated gradients."
+    shuffle = by_question(tricky, "Why shuffle the data?")
+    assert shuffle.answer == "A: So batches are not correlated." and shuffle.lines == (54, 56)
+
+
+def test_details_blocks(tricky):
+    assert by_question(tricky, "What is early stopping?").answer == (
+        "Stop training when validation loss stops improving.")
+    assert "L2 penalty on weights." in by_question(tricky, "What is weight decay?").answer
+
+
+def test_section_without_questions_is_one_chunk_and_preamble_is_not(tricky):
+    only = by_question(tricky, "Only Content")
+    assert only.answer == "A section with text but no question."
+    assert not any("Intro paragraph" in c.answer for c in tricky.chunks)
+
+
+def test_csv_and_jsonl_pairs_with_bad_rows_reported(tmp_path):
+    corpus = load_corpus(FIXTURES)
+    ids = [c.id for c in corpus.chunks]
+    assert "pairs/what-is-a-csv-question" in ids and "pairs/what-is-a-jsonl-question" in ids
+    csv_chunk = next(c for c in corpus.chunks if c.question == "What is a CSV question?")
+    assert csv_chunk.answer == "An answer in a CSV row, with a comma." and csv_chunk.section == "Tables"
+    assert any(w.startswith("pairs.csv:3:") for w in corpus.warnings)
+    assert any(w.startswith("pairs.jsonl:2: invalid JSON") for w in corpus.warnings)
+
+
+def test_duplicate_questions_get_distinct_ids_and_a_warning(tmp_path):
+    (tmp_path / "a.md").write_text("## S\n\n### What is X?\n\nOne.\n\n### What is X?\n\nTwo.\n")
+    corpus = load_corpus(tmp_path)
+    assert [c.id for c in corpus.chunks] == ["a/what-is-x", "a/what-is-x-1"]
+    assert any("duplicate question" in w for w in corpus.warnings)
+
+
+def test_bad_files_are_reported_and_the_rest_indexed(tmp_path):
+    (tmp_path / "good.md").write_text("## S\n\n**What is good?**\n\nThis.\n")
+    (tmp_path / "latin1.md").write_bytes("## S\n\n**Caf\xe9?**\n\nx\n".encode("latin-1"))
+    (tmp_path / "empty.md").write_text("# Nothing here\n\nJust prose.\n")
+    (tmp_path / "image.png").write_bytes(b"\x89PNG")
+    corpus = load_corpus(tmp_path)
+    assert [c.question for c in corpus.chunks] == ["What is good?"]
+    text = "\n".join(corpus.warnings)
+    assert "latin1.md: not valid UTF-8 at byte 11" in text
+    assert "empty.md: no questions found" in text
+    assert "image.png: ignored" in text
+
+
+@pytest.mark.parametrize("files", [{}, {"notes.txt": "hello"}])
+def test_corpus_with_nothing_answerable_is_an_error(tmp_path, files):
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    with pytest.raises(CorpusError, match="no questions found"):
+        load_corpus(tmp_path)
+
+
+def test_missing_corpus_directory_is_an_error(tmp_path):
+    with pytest.raises(CorpusError, match="does not exist"):
+        load_corpus(tmp_path / "nope")
