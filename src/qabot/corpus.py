@@ -20,8 +20,10 @@ from .markdown import answer_passages, parse_markdown
 MARKDOWN = {".md", ".markdown"}
 TABLES = {".csv", ".jsonl"}
 SUPPORTED = MARKDOWN | TABLES
-# Bump when parsing changes, so existing indexes are rebuilt.
-PARSER_VERSION = "1"
+# Indexes are rebuilt when the parsing code changes, not only when the notes do.
+PARSER_VERSION = hashlib.sha256(b"".join(
+    (Path(__file__).parent / name).read_bytes() for name in ("chunk.py", "markdown.py", "corpus.py")
+)).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -398,7 +398,7 @@ def answer_passages(answer: str, line: int) -> tuple[Passage, ...]:
 def _passages(blocks: list[_Block], lines: list[str]) -> list[Passage]:
     """Leaf passages of an answer, each with its sub-heading and parent-bullet context."""
     out: list[Passage] = []
-    heading = ""
+    heading = label = ""  # the sub-heading and bold label the next passages sit under
 
     def add(text: str, tok: Token) -> None:
         start, end = _span(tok)
@@ -410,7 +410,7 @@ def _passages(blocks: list[_Block], lines: list[str]) -> list[Passage]:
         in_tbody = False
         for i, tok in enumerate(tokens):
             if tok.type == "heading_open":
-                heading = _clean(inline_text(tokens[i + 1]))
+                heading, label = _clean(inline_text(tokens[i + 1])), ""
                 add(heading, tok)
             elif tok.type == "list_item_open":
                 items.append("")
@@ -421,8 +421,10 @@ def _passages(blocks: list[_Block], lines: list[str]) -> list[Passage]:
                 if items and not items[-1]:
                     items[-1] = text.split(":", 1)[0][:80]
                 parent = items[-2] if len(items) > 1 else ""
-                context = " — ".join(p for p in (heading, parent) if p)
-                if _has_word(text):
+                context = " — ".join(p for p in (heading, label, parent) if p)
+                if not items and _is_bold_only(tokens[i + 1]):  # "**For Exploding Gradients:**"
+                    label = text.rstrip(":")
+                elif _has_word(text):
                     add(f"{context}: {text}" if context else text, tok)
             elif tok.type in ("tbody_open", "tbody_close"):
                 in_tbody = tok.type == "tbody_open"

@@ -53,15 +53,16 @@ def words(text: str) -> list[str]:
 
 @dataclass
 class Vocabulary:
-    """Words of the notes, plus acronym → phrase expansions mined from them."""
+    """Words of the notes, plus acronym → phrase and abbreviation → word expansions mined from them."""
 
     words: frozenset[str]
     acronyms: dict[str, str]
     known: frozenset[str]  # real words (the model's vocabulary): never "corrected"
+    prefixes: dict[str, str]  # "norm" → "normalization": the commonest longer word of the notes
 
     @classmethod
     def from_texts(cls, texts: Iterable[str], known: Iterable[str] = ()) -> Vocabulary:
-        vocab: set[str] = set()
+        vocab: Counter[str] = Counter()
         phrases: Counter[str] = Counter()
         for text in texts:
             tokens = words(text)
@@ -75,7 +76,12 @@ class Vocabulary:
             key = "".join(w[0] for w in phrase.split())
             if key not in vocab:
                 acronyms.setdefault(key, phrase)
-        return cls(frozenset(vocab), acronyms, frozenset(known))
+        prefixes: dict[str, str] = {}
+        for word, _count in vocab.most_common():
+            for n in range(4, len(word) - 2):
+                if word[:n] not in vocab and word.isalpha():
+                    prefixes.setdefault(word[:n], word)
+        return cls(frozenset(vocab), acronyms, frozenset(known), prefixes)
 
     def expand(self, text: str) -> str:
         """The question with typos corrected and unknown acronyms followed by their expansion."""
@@ -86,6 +92,8 @@ class Vocabulary:
                 continue
             if 2 <= len(token) <= 4 and token in self.acronyms:
                 extra.append(self.acronyms[token])
+            elif token in self.prefixes:
+                extra.append(self.prefixes[token])
             elif len(token) >= 4 and token not in self.known:
                 fix = self._correct(token)
                 if fix:
