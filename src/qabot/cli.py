@@ -141,3 +141,7 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
     from .api import serve as run
 
     run(settings.with_(host=host, port=port), log=_log)
+
+
+if __name__ == "__main__":
+    main()
