@@ -28,6 +28,7 @@ from .corpus import Corpus
 from .embedding import Embedder
 from .errors import IndexStateError
 from .lexical import Lexical
+from .query import Vocabulary
 
 # Beyond this many vectors an exact scan gets slow; HNSW keeps queries fast at ~99% recall.
 FLAT_LIMIT = 50_000
@@ -80,6 +81,7 @@ class Index:
     keys: Keys
     vectors: faiss.Index
     lexical: Lexical
+    vocabulary: dict  # Vocabulary.to_json(): words, acronyms and abbreviations of the notes
 
     def vector(self, key: int) -> np.ndarray:
         return self.vectors.reconstruct(int(key))
@@ -109,7 +111,9 @@ def build_index(corpus: Corpus, embedder: Embedder, previous: Index | None = Non
         faiss=type(vectors).__name__, lexical_scale=_lexical_scale(lexical, chunks),
         created=time.time(),
     )
-    return Index(manifest, chunks, keys, vectors, lexical)
+    vocabulary = Vocabulary.from_texts(
+        t for c in chunks for t in (c.question, c.section, *(p.text for p in c.passages)))
+    return Index(manifest, chunks, keys, vectors, lexical, vocabulary.to_json())
 
 
 def new_faiss(dim: int, count: int) -> faiss.Index:
@@ -146,6 +150,7 @@ def save_index(index: Index, root: Path) -> Path:
         "passage": index.keys.passage.tolist()}, ensure_ascii=False))
     faiss.write_index(index.vectors, str(tmp / "vectors.faiss"))
     index.lexical.save(tmp / "lexical")
+    (tmp / "vocabulary.json").write_text(json.dumps(index.vocabulary, ensure_ascii=False))
     _fsync_tree(tmp)
     build = root / f"build-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
     os.rename(tmp, build)
@@ -205,6 +210,7 @@ def load_index(root: Path) -> Index:
                     np.array(raw["passage"], dtype=np.int64))
         vectors = faiss.read_index(str(build / "vectors.faiss"))
         lexical = Lexical.load(build / "lexical")
+        vocabulary = json.loads((build / "vocabulary.json").read_text())
     except Exception as exc:  # json, faiss and bm25s each raise their own types on damage
         raise IndexStateError(f"index in {build} is damaged ({type(exc).__name__}: {exc}); "
                               "run `qabot index` to rebuild it") from None
@@ -213,7 +219,7 @@ def load_index(root: Path) -> Index:
             or vectors.d != manifest.dim or (len(keys.chunk) and keys.chunk.max() >= len(chunks))):
         raise IndexStateError(f"index in {build} is inconsistent (chunks, keys and vectors "
                               "disagree); run `qabot index` to rebuild it")
-    return Index(manifest, chunks, keys, vectors, lexical)
+    return Index(manifest, chunks, keys, vectors, lexical, vocabulary)
 
 
 def _chunk(d: dict) -> Chunk:

@@ -57,11 +57,11 @@ class Vocabulary:
 
     words: frozenset[str]
     acronyms: dict[str, str]
-    known: frozenset[str]  # real words (the model's vocabulary): never "corrected"
     prefixes: dict[str, str]  # "norm" → "normalization": the commonest longer word of the notes
+    known: frozenset[str] = frozenset()  # real words (the model's vocabulary): never "corrected"
 
     @classmethod
-    def from_texts(cls, texts: Iterable[str], known: Iterable[str] = ()) -> Vocabulary:
+    def from_texts(cls, texts: Iterable[str]) -> Vocabulary:
         vocab: Counter[str] = Counter()
         phrases: Counter[str] = Counter()
         for text in texts:
@@ -81,7 +81,14 @@ class Vocabulary:
             for n in range(4, len(word) - 2):
                 if word[:n] not in vocab and word.isalpha():
                     prefixes.setdefault(word[:n], word)
-        return cls(frozenset(vocab), acronyms, frozenset(known), prefixes)
+        return cls(frozenset(vocab), acronyms, prefixes)
+
+    def to_json(self) -> dict:
+        return {"words": sorted(self.words), "acronyms": self.acronyms, "prefixes": self.prefixes}
+
+    @classmethod
+    def from_json(cls, data: dict, known: Iterable[str] = ()) -> Vocabulary:
+        return cls(frozenset(data["words"]), data["acronyms"], data["prefixes"], frozenset(known))
 
     def expand(self, text: str) -> str:
         """The question with typos corrected and unknown acronyms followed by their expansion."""

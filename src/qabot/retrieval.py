@@ -46,11 +46,9 @@ class Retriever:
         self.position = {c.id: i for i, c in enumerate(chunks)}
         self.starts = np.searchsorted(index.keys.chunk, np.arange(len(chunks) + 1))
         tokenizer = getattr(embedder.model, "tokenizer", None)
-        vocab = tokenizer.get_vocab() if tokenizer is not None else {}
-        self.vocabulary = Vocabulary.from_texts(
-            (t for c in chunks for t in (c.question, c.section, *(p.text for p in c.passages))),
-            known=known_words(vocab),
-        )
+        known = known_words(tokenizer.get_vocab() if tokenizer is not None else {})
+        self.vocabulary = Vocabulary.from_json(index.vocabulary, known)
+        self._stems: dict[int, list[set[str]]] = {}  # passage stems per chunk, filled on demand
 
     def embed(self, query: str) -> np.ndarray:
         return self.embedder.encode([query])[0]
@@ -98,13 +96,16 @@ class Retriever:
         position = self.position[chunk.id]
         start, end = int(self.starts[position]), int(self.starts[position + 1])
         stems = set(tokenize([query])[0])
+        if position not in self._stems:
+            self._stems[position] = [set(t) for t in tokenize([p.text for p in chunk.passages])]
+        passage_stems = self._stems[position]
         best, best_score = None, -1.0
         for key in range(start, end):
             j = int(self.index.keys.passage[key])
             if j < 0 or chunk.passages[j].markdown.lstrip().startswith("#"):
                 continue
             passage = chunk.passages[j]
-            overlap = len(stems & set(tokenize([passage.text])[0])) / max(1, len(stems))
+            overlap = len(stems & passage_stems[j]) / max(1, len(stems))
             score = float(self.index.vector(key) @ q) + 0.2 * overlap
             if score > best_score:
                 best, best_score = passage, score
