@@ -66,6 +66,8 @@ class Keys:
             own = [(c.question, -1)]
             if c.section and c.section != c.question:
                 own.append((f"{c.section}: {c.question}", -1))
+            elif c.title and c.title != c.question:  # a section chunk: an overview of the document
+                own.append((f"{c.title}: {c.question}", -1))
             own += [(p.text, j) for j, p in enumerate(c.passages)]
             for text, j in own:
                 texts.append(text)

@@ -46,7 +46,26 @@ class Lexical:
         return int(self.bm25.scores["num_docs"])
 
     def scores(self, query: str) -> np.ndarray:
+        return self.analyze(query)[0]
+
+    def analyze(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        """BM25 score of every chunk, and the IDF-weighted share of the query's words each holds.
+
+        The share ("coverage") counts words the notes never use at full weight, so a question
+        about something absent ("GANs", "k-means") covers little of any chunk.
+        """
         tokens = tokenize([query])[0]
+        coverage = np.zeros(self.size, dtype=np.float32)
         if not tokens:
-            return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
+            return np.zeros(self.size, dtype=np.float32), coverage
+        scores = np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
+        indptr, indices = self.bm25.scores["indptr"], self.bm25.scores["indices"]
+        vocab = self.bm25.vocab_dict
+        total = 0.0
+        for token in set(tokens):
+            i = vocab.get(token, -1)
+            docs = indices[indptr[i]:indptr[i + 1]] if 0 <= i < len(indptr) - 1 else indices[:0]
+            weight = float(np.log(1 + self.size / (len(docs) + 0.5)))
+            total += weight
+            coverage[docs] += weight
+        return scores, coverage / total

@@ -72,7 +72,9 @@ class Vocabulary:
                 for i in range(len(content) - n + 1):
                     phrases[" ".join(content[i:i + n])] += 1
         acronyms: dict[str, str] = {}
-        for phrase, _count in phrases.most_common():
+        for phrase, count in phrases.most_common():
+            if count < 2:  # a phrase used once is no evidence of an abbreviation
+                break
             key = "".join(w[0] for w in phrase.split())
             if key not in vocab:
                 acronyms.setdefault(key, phrase)

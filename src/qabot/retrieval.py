@@ -19,7 +19,11 @@ from .query import Vocabulary, known_words
 
 @dataclass(frozen=True)
 class Weights:
-    lexical: float = 0.3  # share of the saturated BM25 score in the fused score
+    """Fusion weights, chosen on the dev splits (scripts/calibrate.py)."""
+
+    lexical: float = 0.3  # share of the saturated BM25 score
+    coverage: float = 0.1  # share of the IDF-weighted coverage of the question's words
+    passage_discount: float = 0.03  # a passage match is weaker evidence than a question match
     dense_keys: int = 256  # nearest keys fetched from FAISS before grouping by chunk
     lexical_candidates: int = 20
 
@@ -57,9 +61,10 @@ class Retriever:
         query = self.vocabulary.expand(question)
         q = self.embed(query) if vector is None else vector
         dense = self._dense(q)
-        lex_raw = self.index.lexical.scores(query)
+        lex_raw, coverage = self.index.lexical.analyze(query)
         scale = self.index.manifest.lexical_scale
         w = self.weights
+        share = 1 - w.lexical - w.coverage
         candidates = set(dense)
         if lex_raw.size:
             best = np.argsort(-lex_raw)[: w.lexical_candidates]
@@ -69,7 +74,8 @@ class Retriever:
         for i in candidates:
             d = dense.get(i, floor)
             lex = float(lex_raw[i] / (lex_raw[i] + scale)) if lex_raw[i] > 0 else 0.0
-            hits.append(Hit(self.index.chunks[i], (1 - w.lexical) * d + w.lexical * lex, d, lex))
+            score = share * d + w.lexical * lex + w.coverage * float(coverage[i])
+            hits.append(Hit(self.index.chunks[i], score, d, lex))
         hits.sort(key=lambda h: (-h.score, h.chunk.id))
         hits = hits[:top]
         focus = self._focus(hits[0].chunk, q, query) if hits else None
@@ -85,7 +91,9 @@ class Retriever:
             if key < 0:
                 continue
             c = int(self.index.keys.chunk[key])
-            if c not in best:  # results come sorted, so the first is the chunk's max
+            if self.index.keys.passage[key] >= 0:
+                sim -= self.weights.passage_discount
+            if sim > best.get(c, -2.0):
                 best[c] = float(sim)
         return best
 
