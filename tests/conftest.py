@@ -51,3 +51,11 @@ def theory_bot(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> 
     base = tmp_path_factory.mktemp("theory")
     settings = Settings(corpus=make_corpus(base / "corpus", THEORY_CORPUS), index=base / "index")
     return QABot(settings, embedder=embedder, log=lambda m: None)
+
+
+@pytest.fixture(scope="session")
+def server(dl_bot: QABot):
+    from servers import running
+
+    with running(dl_bot) as url:
+        yield url

@@ -1,0 +1,138 @@
+"""One server: the JSON API under /api (FastAPI) and the Gradio chat at /, mounted under our own app
+so that CORS, framing and body-size rules are ours, not Gradio's defaults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from fastapi import FastAPI, HTTPException, Request  # noqa: E402
+from fastapi.middleware.cors import CORSMiddleware  # noqa: E402
+from fastapi.responses import JSONResponse  # noqa: E402
+from pydantic import BaseModel, Field  # noqa: E402
+from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
+
+from . import __version__  # noqa: E402
+from .bot import QABot  # noqa: E402
+from .errors import QabotError, QueryError  # noqa: E402
+from .settings import Settings  # noqa: E402
+
+
+class AskRequest(BaseModel):
+    question: str = Field(..., description="The student's question", max_length=100_000)
+    top_k: int | None = Field(None, ge=0, le=20, description="How many related questions")
+
+
+class SourceModel(BaseModel):
+    file: str
+    section: str
+    question: str
+    lines: tuple[int, int]
+    anchor: str
+
+
+class RelatedModel(BaseModel):
+    question: str
+    score: float
+    source: SourceModel
+
+
+class AskResponse(BaseModel):
+    question: str
+    answered: bool
+    answer: str | None
+    score: float
+    source: SourceModel | None
+    focus: str | None
+    related: list[RelatedModel]
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    chunks: int
+    model: str
+
+
+class GuardMiddleware:
+    """Refuses bodies over the limit (413), drops CORS grants for unlisted origins on every route
+    (Gradio's own included) and sends a CSP frame-ancestors policy."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app, self.settings = app, settings
+        self.origins = set(settings.cors_origins)
+        self.csp = f"frame-ancestors {' '.join(settings.frame_ancestors) or chr(39) + 'none' + chr(39)}"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        limit = self.settings.max_body_bytes
+        length = headers.get("content-length", "")
+        if scope["path"].startswith("/api/") and length.isdigit() and int(length) > limit:
+            await JSONResponse({"detail": f"request body over {limit} bytes"}, 413)(scope, receive, send)
+            return
+        origin_ok = headers.get("origin") in self.origins
+
+        async def guarded_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                kept = [(k, v) for k, v in message.get("headers", [])
+                        if origin_ok or not k.lower().startswith(b"access-control-")]
+                kept.append((b"content-security-policy", self.csp.encode()))
+                message = {**message, "headers": kept}
+            await send(message)
+
+        await self.app(scope, receive, guarded_send)
+
+
+def create_app(bot: QABot, *, with_ui: bool = True) -> FastAPI:
+    settings = bot.settings
+    app = FastAPI(title="qabot", version=__version__, docs_url="/api/docs",
+                  openapi_url="/api/openapi.json", redoc_url=None)
+
+    @app.exception_handler(QabotError)
+    async def qabot_error(_: Request, exc: QabotError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, 400 if isinstance(exc, QueryError) else 503)
+
+    @app.post("/api/ask", response_model=AskResponse, summary="Answer a question from the notes")
+    def ask(body: AskRequest) -> dict[str, Any]:
+        try:
+            return bot.ask(body.question, body.top_k).to_dict()
+        except QueryError as exc:
+            raise HTTPException(400, str(exc)) from None
+
+    @app.get("/api/topics", summary="Sections of the notes and their questions")
+    def topics() -> dict[str, list[str]]:
+        return bot.topics()
+
+    @app.get("/api/health", response_model=Health)
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__, "chunks": len(bot.chunks),
+                "model": bot.index.manifest.model}
+
+    app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                       allow_methods=["GET", "POST"], allow_headers=["content-type"])
+    app.add_middleware(GuardMiddleware, settings=settings)
+    if with_ui:
+        import gradio as gr
+
+        from .ui import build_ui
+
+        app = gr.mount_gradio_app(app, build_ui(bot), path="/", show_error=False,
+                                  enable_monitoring=False, theme=gr.themes.Soft(), footer_links=[],
+                                  ssr_mode=False)
+    return app
+
+
+def serve(settings: Settings, log: Callable[[str], None] = print) -> None:
+    import uvicorn
+
+    bot = QABot(settings, log=log)
+    log(f"qabot serving {len(bot.chunks)} questions on http://{settings.host}:{settings.port}/ "
+        "(API under /api)")
+    uvicorn.run(create_app(bot), host=settings.host, port=settings.port, log_level="warning")

@@ -1,0 +1,135 @@
+"""The Gradio chat: answers rendered from the notes' Markdown with the matching passage marked, the
+source under every answer (collapsible, with the full original section), related questions to click,
+and helpful / not-helpful feedback. Only converts input and output around `QABot`."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import gradio as gr  # noqa: E402
+
+from .bot import QABot, Result, append_jsonl  # noqa: E402
+from .errors import QabotError  # noqa: E402
+
+LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
+NOT_COVERED = "**Not covered in these notes.** The closest questions they do answer:"
+_MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|~")
+
+
+def escape(text: str) -> str:
+    """User text as inert Markdown: no HTML, no links, no emphasis."""
+    out = []
+    for ch in text:
+        if ch == "<":
+            out.append("&lt;")
+        elif ch == ">":
+            out.append("&gt;")
+        elif ch == "&":
+            out.append("&amp;")
+        elif ch in _MARKDOWN_SPECIAL:
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def mark_focus(answer: str, focus: str | None) -> str:
+    """Wraps the focus lines of the answer in <mark>, after any list marker or quote prefix."""
+    if not focus or focus not in answer or "```" in focus or focus.lstrip().startswith("|"):
+        return answer
+    marked = []
+    for line in focus.splitlines():
+        stripped = line.lstrip()
+        indent = line[: len(line) - len(stripped)]
+        marker, _, rest = stripped.partition(" ")
+        is_marker = marker in ("-", "*", "+") or (marker[:-1].isdigit() and marker[-1:] in ".)")
+        prefix, body = (f"{indent}{marker} ", rest) if is_marker and rest else (indent, stripped)
+        marked.append(f"{prefix}<mark>{body}</mark>" if body.strip() else line)
+    return answer.replace(focus, "\n".join(marked), 1)
+
+
+def source_line(result: Result) -> str:
+    chunk = result.chunk
+    assert chunk is not None
+    return f"Source: {chunk.path} — {chunk.file}, lines {chunk.lines[0]}–{chunk.lines[1]}"
+
+
+def reply(bot: QABot, message: str) -> tuple[list[gr.ChatMessage], list[str], dict[str, Any] | None]:
+    """Assistant messages, the related questions to offer, and what feedback should record."""
+    small = bot.smalltalk(message)
+    if small is not None:
+        return [gr.ChatMessage(role="assistant", content=small)], _examples(bot), None
+    result = bot.search(message)
+    answer = result.answer
+    related = [r.question for r in answer.related]
+    if not answer.answered or result.chunk is None:
+        listing = "\n".join(f"- {escape(q)}" for q in related)
+        return [gr.ChatMessage(role="assistant", content=f"{NOT_COVERED}\n\n{listing}")], related, {
+            "question": answer.question, "answer_id": None, "score": answer.score}
+    chunk = result.chunk
+    note = "\n\n*Question truncated to its first part.*" if result.truncated else ""
+    messages = [
+        gr.ChatMessage(role="assistant", content=mark_focus(chunk.answer, answer.focus) + note),
+        gr.ChatMessage(
+            role="assistant",
+            content=f"**{escape(chunk.question)}**\n\n{chunk.answer}",
+            metadata={"title": source_line(result), "status": "done"},
+        ),
+    ]
+    return messages, related, {"question": answer.question, "answer_id": chunk.id,
+                               "score": answer.score}
+
+
+def _examples(bot: QABot) -> list[str]:
+    return [questions[0] for questions in bot.topics().values()][:6]
+
+
+def build_ui(bot: QABot) -> gr.Blocks:
+    title = bot.chunks[0].title if bot.chunks else "Study notes"
+    with gr.Blocks(title=f"qabot — {title}") as demo:
+        gr.Markdown(f"### Ask the notes: {escape(title)}\nAnswers are quoted verbatim from the notes, "
+                    "with their source. The best-matching passage is <mark>highlighted</mark>.")
+        chatbot = gr.Chatbot(label="qabot", height=520, latex_delimiters=LATEX, sanitize_html=True,
+                             buttons=["copy"], placeholder="Ask a question about the notes.")
+        records = gr.State({})
+        with gr.Row():
+            box = gr.Textbox(show_label=False, placeholder="e.g. " + (_examples(bot) or ["…"])[0],
+                             scale=8, submit_btn=True, max_length=bot.settings.max_query_chars * 4)
+        suggestions = gr.Dataset(label="Related questions", components=[gr.Textbox(visible=False)],
+                                 samples=[[q] for q in _examples(bot)], elem_id="related")
+
+        def respond(message: str, history: list, recs: dict) -> tuple:
+            try:
+                messages, related, record = reply(bot, message)
+            except QabotError as exc:
+                raise gr.Error(str(exc)) from None
+            history = [*history, gr.ChatMessage(role="user", content=escape(message)), *messages]
+            if record is not None:
+                recs = {**recs, str(len(history) - len(messages)): record}
+            return "", history, gr.Dataset(samples=[[q] for q in related]), recs
+
+        def pick(sample: list[str], history: list, recs: dict) -> tuple:
+            return respond(sample[0], history, recs)
+
+        outputs = [box, chatbot, suggestions, records]
+        box.submit(respond, [box, chatbot, records], outputs, api_name="chat")
+        suggestions.click(pick, [suggestions, chatbot, records], outputs, api_name=False)
+
+        def feedback(data: gr.LikeData, recs: dict) -> None:
+            directory = bot.settings.data_dir
+            index = data.index[0] if isinstance(data.index, list | tuple) else data.index
+            record = recs.get(str(index)) or recs.get(str(int(index) - 1))
+            if directory is None or record is None:
+                return
+            append_jsonl(Path(directory) / "feedback.jsonl",
+                         {**record, "helpful": bool(data.liked), "time": time.time()})
+
+        chatbot.like(feedback, [records], None, api_name=False)
+    demo.queue(default_concurrency_limit=bot.settings.concurrency, max_size=bot.settings.queue_size)
+    return demo

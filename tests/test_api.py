@@ -1,0 +1,98 @@
+"""The JSON API against a real server on 127.0.0.1 (no mocks)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from servers import running
+
+from qabot.bot import QABot
+
+KEYS = {"question", "answered", "answer", "score", "source", "focus", "related"}
+
+
+def test_in_scope_question_gets_answer_and_source(server):
+    r = httpx.post(f"{server}/api/ask", json={"question": "why do transformers use layer norm?"})
+    assert r.status_code == 200
+    body = r.json()
+    assert set(body) == KEYS and body["answered"] is True
+    assert body["source"]["question"].startswith("What is the difference between batch normalization")
+    assert body["source"]["lines"] == [12, 41] and body["source"]["file"] == "deep-learning-basics.md"
+    assert "#### Layer Normalization" in body["answer"]
+
+
+def test_off_topic_question_is_refused_with_suggestions(server):
+    body = httpx.post(f"{server}/api/ask", json={"question": "what is the capital of France?"}).json()
+    assert body["answered"] is False and body["answer"] is None and len(body["related"]) == 3
+
+
+def test_top_k(server):
+    body = httpx.post(f"{server}/api/ask", json={"question": "dropout", "top_k": 5}).json()
+    assert len(body["related"]) == 5
+
+
+@pytest.mark.parametrize("payload, status", [
+    ({"q": "missing field"}, 422),
+    ({"question": 42}, 422),
+    ({"question": "x", "top_k": "many"}, 422),
+    ({"question": "x", "top_k": 99}, 422),
+    ({"question": "   "}, 400),
+    ({"question": "\x00\x01"}, 400),
+])
+def test_bad_bodies_get_clear_4xx(server, payload, status):
+    r = httpx.post(f"{server}/api/ask", json=payload)
+    assert r.status_code == status, r.text
+    assert r.json()["detail"]
+
+
+@pytest.mark.parametrize("content", [b"{not json", b'{"question": "caf\xe9"}', b"\xff\xfe\x00"])
+def test_malformed_bytes_are_4xx_not_500(server, content):
+    r = httpx.post(f"{server}/api/ask", content=content, headers={"content-type": "application/json"})
+    assert 400 <= r.status_code < 500, r.text
+
+
+def test_body_over_the_limit_is_413(server):
+    r = httpx.post(f"{server}/api/ask", json={"question": "x" * 200_000})
+    assert r.status_code == 413
+
+
+def test_topics_health_and_docs(server):
+    topics = httpx.get(f"{server}/api/topics").json()
+    assert topics["6. Terminology"] == ["Loss vs. Cost", "Transfer Learning vs Fine-Tuning"]
+    health = httpx.get(f"{server}/api/health").json()
+    assert health["status"] == "ok" and health["chunks"] == 8
+    assert httpx.get(f"{server}/api/docs").status_code == 200
+    spec = httpx.get(f"{server}/api/openapi.json").json()
+    assert "/api/ask" in spec["paths"]
+
+
+@pytest.mark.parametrize("path", ["/api/health", "/", "/config", "/gradio_api/info"])
+def test_no_cors_grant_by_default_and_framing_policy(server, path):
+    r = httpx.get(f"{server}{path}", headers={"Origin": "http://evil.example"})
+    assert r.status_code == 200
+    assert "access-control-allow-origin" not in r.headers
+    assert r.headers["content-security-policy"] == "frame-ancestors 'self'"
+
+
+def test_listed_origin_gets_cors_and_unlisted_does_not(dl_bot: QABot):
+    portal = "http://portal.example"
+    bot = QABot(dl_bot.settings.with_(cors_origins=(portal,)), embedder=dl_bot.embedder,
+                log=lambda m: None)
+    with running(bot) as url:
+        for path in ("/api/health", "/config"):
+            ok = httpx.get(f"{url}{path}", headers={"Origin": portal})
+            assert ok.headers["access-control-allow-origin"] == portal
+            bad = httpx.get(f"{url}{path}", headers={"Origin": "http://other.example"})
+            assert "access-control-allow-origin" not in bad.headers
+        preflight = httpx.options(f"{url}/api/ask", headers={
+            "Origin": portal, "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type"})
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == portal
+
+
+@pytest.mark.parametrize("path", ["/../../etc/passwd", "/file=/etc/passwd", "/gradio_api/file=/etc/passwd",
+                                  "/static/../../../../etc/passwd", "/assets/..%2f..%2f..%2fetc%2fpasswd"])
+def test_no_files_outside_static_assets(server, path):
+    r = httpx.get(f"{server}{path}")
+    assert "root:x:0:0" not in r.text
