@@ -23,8 +23,9 @@ from .settings import Settings  # noqa: E402
 
 
 class AskRequest(BaseModel):
-    question: str = Field(..., description="The student's question", max_length=100_000)
-    top_k: int | None = Field(None, ge=0, le=20, description="How many related questions")
+    question: str = Field(..., description="The student's question", min_length=1, max_length=100_000,
+                          strict=True)
+    top_k: int | None = Field(None, ge=0, le=20, strict=True, description="How many related questions")
 
 
 class SourceModel(BaseModel):
@@ -62,8 +63,8 @@ class GuardMiddleware:
     """Refuses bodies over the limit (413), drops CORS grants for unlisted origins on every route
     (Gradio's own included) and sends a CSP frame-ancestors policy."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app, self.settings = app, settings
+    def __init__(self, app: ASGIApp, settings: Settings, methods: dict[str, set[str]]) -> None:
+        self.app, self.settings, self.methods = app, settings, methods
         self.origins = set(settings.cors_origins)
         self.csp = f"frame-ancestors {' '.join(settings.frame_ancestors) or chr(39) + 'none' + chr(39)}"
 
@@ -76,6 +77,11 @@ class GuardMiddleware:
         length = headers.get("content-length", "")
         if scope["path"].startswith("/api/") and length.isdigit() and int(length) > limit:
             await JSONResponse({"detail": f"request body over {limit} bytes"}, 413)(scope, receive, send)
+            return
+        allowed = self.methods.get(scope["path"])
+        if allowed and scope["method"] not in allowed | {"OPTIONS"}:  # else Gradio's mount says 404
+            await JSONResponse({"detail": "method not allowed"}, 405,
+                               {"allow": ", ".join(sorted(allowed))})(scope, receive, send)
             return
         origin_ok = headers.get("origin") in self.origins
 
@@ -99,7 +105,12 @@ def create_app(bot: QABot, *, with_ui: bool = True) -> FastAPI:
     async def qabot_error(_: Request, exc: QabotError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, 400 if isinstance(exc, QueryError) else 503)
 
-    @app.post("/api/ask", response_model=AskResponse, summary="Answer a question from the notes")
+    errors: dict[int | str, dict[str, Any]] = {
+        400: {"description": "The question is empty once control characters are removed"},
+        413: {"description": "Request body over the size limit"}}
+
+    @app.post("/api/ask", response_model=AskResponse, summary="Answer a question from the notes",
+              responses=errors)
     def ask(body: AskRequest) -> dict[str, Any]:
         try:
             return bot.ask(body.question, body.top_k).to_dict()
@@ -117,7 +128,11 @@ def create_app(bot: QABot, *, with_ui: bool = True) -> FastAPI:
 
     app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                        allow_methods=["GET", "POST"], allow_headers=["content-type"])
-    app.add_middleware(GuardMiddleware, settings=settings)
+    methods: dict[str, set[str]] = {}
+    for route in app.routes:
+        if getattr(route, "path", "").startswith("/api/"):
+            methods.setdefault(route.path, set()).update(getattr(route, "methods", None) or {"GET"})
+    app.add_middleware(GuardMiddleware, settings=settings, methods=methods)
     if with_ui:
         import gradio as gr
 
@@ -135,4 +150,6 @@ def serve(settings: Settings, log: Callable[[str], None] = print) -> None:
     bot = QABot(settings, log=log)
     log(f"qabot serving {len(bot.chunks)} questions on http://{settings.host}:{settings.port}/ "
         "(API under /api)")
-    uvicorn.run(create_app(bot), host=settings.host, port=settings.port, log_level="warning")
+    # Past this many open connections uvicorn answers 503 instead of piling up work.
+    uvicorn.run(create_app(bot), host=settings.host, port=settings.port, log_level="warning",
+                limit_concurrency=settings.concurrency + settings.queue_size)
