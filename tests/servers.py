@@ -82,7 +82,8 @@ class ServeProcess:
             except httpx.HTTPError:
                 time.sleep(0.2)
         self.stop()
-        raise RuntimeError(f"qabot serve did not start: {self.proc.stdout.read() if self.proc.stdout else ''}")
+        output = self.proc.stdout.read() if self.proc.stdout else ""
+        raise RuntimeError(f"qabot serve did not start: {output}")
 
     def rss_kb(self) -> int:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():

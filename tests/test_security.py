@@ -39,7 +39,8 @@ def test_server_starts_and_answers_in_an_empty_network_namespace(dl_settings, dl
             proc.stop()
     """))
     env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "GRADIO_ANALYTICS_ENABLED")}
-    result = subprocess.run(["unshare", "--net", "sh", "-c", f"ip link set lo up && {sys.executable} {script}"],
+    command = f"ip link set lo up && {sys.executable} {script}"
+    result = subprocess.run(["unshare", "--net", "sh", "-c", command],
                             capture_output=True, text=True, timeout=300, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {"answered": True, "page": 200}
