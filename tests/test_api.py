@@ -52,8 +52,13 @@ def test_malformed_bytes_are_4xx_not_500(server, content):
 
 
 def test_body_over_the_limit_is_413(server):
-    r = httpx.post(f"{server}/api/ask", json={"question": "x" * 200_000})
+    r = httpx.post(f"{server}/api/ask", json={"question": "x" * 300_000})
     assert r.status_code == 413
+
+
+def test_100_kb_question_is_answered_from_a_truncated_query(server):
+    body = httpx.post(f"{server}/api/ask", json={"question": "layer normalization " * 5_000}).json()
+    assert body["answered"] is True and len(body["question"]) <= 1000
 
 
 def test_topics_health_and_docs(server):

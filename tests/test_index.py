@@ -71,7 +71,7 @@ def test_model_change_makes_the_index_stale(settings, embedder):
 
     other = CountingEmbedder(embedder)
     other.name = "some/other-model"
-    reason = stale_reason(read_manifest(settings.index), settings, other, corpus_digest(settings.corpus))
+    reason = stale_reason(read_manifest(settings.index), other, corpus_digest(settings.corpus))
     assert reason == "the embedding model changed"
 
 

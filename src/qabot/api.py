@@ -23,7 +23,7 @@ from .settings import Settings  # noqa: E402
 
 
 class AskRequest(BaseModel):
-    question: str = Field(..., description="The student's question", min_length=1, max_length=100_000,
+    question: str = Field(..., description="The student's question", min_length=1, max_length=200_000,
                           strict=True)
     top_k: int | None = Field(None, ge=0, le=20, strict=True, description="How many related questions")
 
@@ -66,7 +66,7 @@ class GuardMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings, methods: dict[str, set[str]]) -> None:
         self.app, self.settings, self.methods = app, settings, methods
         self.origins = set(settings.cors_origins)
-        self.csp = f"frame-ancestors {' '.join(settings.frame_ancestors) or chr(39) + 'none' + chr(39)}"
+        self.csp = "frame-ancestors " + (" ".join(settings.frame_ancestors) or "'none'")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -142,8 +142,7 @@ def _focus(ranking: Ranking) -> str | None:
     return ranking.focus.markdown if ranking.focus is not None else None
 
 
-def stale_reason(manifest: Manifest | None, settings: Settings, embedder: Embedder,
-                 digest: str) -> str | None:
+def stale_reason(manifest: Manifest | None, embedder: Embedder, digest: str) -> str | None:
     from . import __version__
 
     if manifest is None:
@@ -162,8 +161,7 @@ def ensure_index(settings: Settings, embedder: Embedder, log: Log = stderr,
     """Loads the index, rebuilding it first when it is missing, damaged or stale."""
     root = Path(settings.index)
     digest = corpus_digest(Path(settings.corpus))
-    reason = "rebuild requested" if force else stale_reason(read_manifest(root), settings,
-                                                             embedder, digest)
+    reason = "rebuild requested" if force else stale_reason(read_manifest(root), embedder, digest)
     previous: Index | None = None
     if reason is None:
         try:
@@ -172,7 +170,7 @@ def ensure_index(settings: Settings, embedder: Embedder, log: Log = stderr,
             reason = str(exc)
     with lock(root):
         # Another process may have rebuilt it while this one waited for the lock.
-        if not force and stale_reason(read_manifest(root), settings, embedder, digest) is None:
+        if not force and stale_reason(read_manifest(root), embedder, digest) is None:
             try:
                 return load_index(root)
             except IndexStateError:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +44,7 @@ class Settings:
     log_queries: bool = False
     concurrency: int = 4
     queue_size: int = 64
-    max_body_bytes: int = 64 * 1024
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    max_body_bytes: int = 256 * 1024
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -53,8 +52,6 @@ class Settings:
         env = dict(os.environ if env is None else env)
         values: dict[str, Any] = {}
         for f in fields(cls):
-            if f.name == "extra":
-                continue
             raw = env.get(f"QABOT_{f.name.upper()}")
             if raw is not None:
                 values[f.name] = _convert(f, raw)

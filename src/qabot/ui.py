@@ -100,7 +100,7 @@ def build_ui(bot: QABot) -> gr.Blocks:
         records = gr.State({})
         with gr.Row():
             box = gr.Textbox(show_label=False, placeholder="e.g. " + (_examples(bot) or ["…"])[0],
-                             scale=8, submit_btn=True, max_length=bot.settings.max_query_chars * 4)
+                             scale=8, submit_btn=True)
         suggestions = gr.Dataset(label="Related questions", components=[gr.Textbox(visible=False)],
                                  samples=[[q] for q in _examples(bot)], elem_id="related")
 

@@ -1,0 +1,271 @@
+"""qabot benchmarks: latency, cache, HTTP throughput, cold start, memory, index build, scaling.
+
+    python -m benchmarks [--quick] [--sizes 1000,10000,100000] [--only latency,http,...] [--out DIR]
+
+Writes a Markdown table (stdout and OUT/latest.md) and OUT/latest.json. Times are medians of repeated
+runs on a shared machine: compare the ratios measured side by side, not absolute numbers across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks import synthetic
+from benchmarks.load import questions
+from benchmarks.process import ServeProcess
+from qabot import index as index_module
+from qabot.bot import QABot
+from qabot.corpus import load_corpus
+from qabot.embedding import Embedder
+from qabot.evaluate import evaluate, load_cases
+from qabot.index import build_index, live_build
+from qabot.settings import PACKAGED_MODEL, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+PARTS = ("latency", "cache", "http", "cold", "build", "scaling")
+Row = tuple[str, str, str, str]  # measure, value, target, met
+
+
+def ms(f: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    f()
+    return (time.perf_counter() - start) * 1000
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def dir_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def latency(bot: QABot, qs: list[str]) -> tuple[list[Row], dict]:
+    r = bot.retriever
+    parts: dict[str, list[float]] = {k: [] for k in ("floor", "expand", "embed", "dense", "lexical", "e2e")}
+    for q in qs:
+        parts["floor"].append(ms(lambda: bot.embedder.model.encode([q])))
+        expanded = r.vocabulary.expand(q)
+        parts["expand"].append(ms(lambda: r.vocabulary.expand(q)))
+        vector = r.embed(expanded)
+        parts["embed"].append(ms(lambda: r.embed(expanded)))
+        parts["dense"].append(ms(lambda: r._dense(vector)))
+        parts["lexical"].append(ms(lambda: bot.index.lexical.analyze(expanded)))
+        parts["e2e"].append(ms(lambda: bot.ask(q)))
+    p50 = {k: statistics.median(v) for k, v in parts.items()}
+    ratio = p50["e2e"] / p50["floor"]
+    rest = max(0.0, p50["e2e"] - p50["expand"] - p50["embed"] - p50["dense"] - p50["lexical"])
+    rows = [
+        ("warm query p50 / p95 / p99 (ms)",
+         f"{p50['e2e']:.1f} / {pct(parts['e2e'], 95):.1f} / {pct(parts['e2e'], 99):.1f}", "p50 ≤ 15",
+         _met(p50["e2e"] <= 15)),
+        ("  breakdown p50: repair / embed / dense / lexical / fusion+format (ms)",
+         f"{p50['expand']:.2f} / {p50['embed']:.1f} / {p50['dense']:.2f} / {p50['lexical']:.2f} / {rest:.2f}",
+         "", ""),
+        ("end-to-end ÷ bare model.encode (same run)", f"{ratio:.2f} (floor {p50['floor']:.1f} ms)", "≤ 1.5",
+         _met(ratio <= 1.5)),
+    ]
+    return rows, {"p50": p50, "ratio": ratio, "n": len(qs)}
+
+
+def cache(bot: QABot) -> tuple[list[Row], dict]:
+    bot.ask("what is a typical dropout rate?")
+    times = [ms(lambda: bot.ask("what is a typical dropout rate?")) for _ in range(200)]
+    p50 = statistics.median(times)
+    return [("repeated question p50 (ms, LRU cache)", f"{p50:.3f}", "≤ 1", _met(p50 <= 1))], {"p50": p50}
+
+
+def http(settings: Settings, quick: bool) -> tuple[list[Row], dict]:
+    server = ServeProcess(settings.corpus, settings.index)
+    rows: list[Row] = []
+    data: dict = {"runs": []}
+    try:
+        for concurrency, repeat in ((1, False), (8, False), (32, False), (8, True)):
+            n = 40 if quick else (200 if concurrency == 1 else 600)
+            out = subprocess.run([sys.executable, "-m", "benchmarks.load", server.url, "--requests", str(n),
+                                  "--concurrency", str(concurrency), *(["--repeat"] if repeat else [])],
+                                 capture_output=True, text=True, check=True, cwd=ROOT)
+            run = json.loads(out.stdout)
+            data["runs"].append(run)
+            target, met = "", ""
+            if concurrency == 8 and not repeat:
+                target = "≥ 60 req/s, p99 ≤ 250 ms, 0 errors"
+                met = _met(run["rps"] >= 60 and run["p99_ms"] <= 250 and run["errors"] == 0)
+            label = f"HTTP /api/ask c={concurrency}{' repeated' if repeat else ''}: req/s, p50, p99, errors"
+            rows.append((label, f"{run['rps']:.0f}, {run['p50_ms']:.0f} ms, {run['p99_ms']:.0f} ms, "
+                                f"{run['errors']}", target, met))
+        peak = server.rss_kb("VmHWM") / 1024
+        data["peak_rss_mb"] = peak
+        rows.append(("serving process peak RSS (MB)", f"{peak:.0f}", "≤ 700", _met(peak <= 700)))
+    finally:
+        server.stop()
+    return rows, data
+
+
+def cold(settings: Settings, quick: bool) -> tuple[list[Row], dict]:
+    env = {**os.environ, "QABOT_CORPUS": str(settings.corpus), "QABOT_INDEX": str(settings.index)}
+    runs = 1 if quick else 3
+    ask = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "qabot.cli", "ask", "--json", "BN vs LN"], env=env,
+                       capture_output=True, check=True)
+        ask.append(time.perf_counter() - start)
+    serve = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        server = ServeProcess(settings.corpus, settings.index)
+        serve.append(time.perf_counter() - start)
+        server.stop()
+    imports = subprocess.run([sys.executable, "-X", "importtime", "-c", "import qabot.bot, qabot.cli"],
+                             env=env, capture_output=True, text=True).stderr.splitlines()
+    top = sorted((int(line.split("|")[1]), line.split("|")[2].strip()) for line in imports
+                 if line.startswith("import time:") and line.split("|")[1].strip().isdigit())[-5:]
+    a, s = statistics.median(ask), statistics.median(serve)
+    rows = [("cold start `qabot ask` → first answer (s)", f"{a:.2f}", "≤ 4", _met(a <= 4)),
+            ("cold start `qabot serve` → /api/health (s)", f"{s:.2f}", "≤ 10", _met(s <= 10)),
+            ("  slowest imports (cumulative ms)",
+             ", ".join(f"{name} {us / 1000:.0f}" for us, name in reversed(top)), "", "")]
+    return rows, {"ask_s": ask, "serve_s": serve, "imports": top}
+
+
+def build(embedder: Embedder, work: Path) -> tuple[list[Row], dict]:
+    corpus_dir = work / "theory"
+    corpus_dir.mkdir()
+    shutil.copy(synthetic.REAL[1], corpus_dir)
+    corpus = load_corpus(corpus_dir)
+    start = time.perf_counter()
+    built = build_index(corpus, embedder)
+    full = time.perf_counter() - start
+    texts = list(dict.fromkeys(built.keys.texts))
+    start = time.perf_counter()
+    embedder.encode(texts)
+    raw = time.perf_counter() - start
+    path = corpus_dir / synthetic.REAL[1].name
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "Supervised learning is a type", "Supervised learning is a kind", 1), encoding="utf-8")
+    start = time.perf_counter()
+    build_index(load_corpus(corpus_dir), embedder, previous=built)
+    incremental = time.perf_counter() - start
+    rate = len(corpus.chunks) / full
+    rows = [("index build, theory corpus: chunks/s (keys/s) vs raw encode keys/s",
+             f"{rate:.0f} ({len(texts) / full:.0f}) vs {len(texts) / raw:.0f}", "", ""),
+            ("re-index after a one-question edit (s)", f"{incremental:.2f}", "≤ 2", _met(incremental <= 2))]
+    return rows, {"full_s": full, "raw_encode_s": raw, "incremental_s": incremental,
+                  "chunks": len(corpus.chunks), "keys": len(texts)}
+
+
+def scaling(embedder: Embedder, work: Path, sizes: list[int], quick: bool) -> tuple[list[Row], dict]:
+    cases_file = ROOT / "tests" / "eval" / "deep-learning-basics.test.jsonl"
+    qs = questions()[: 30 if quick else 100]
+    rows: list[Row] = []
+    data: dict = {}
+    for size in sizes:
+        corpus_dir = synthetic.build(work / f"synthetic-{size}", size)
+        settings = Settings(corpus=corpus_dir, index=work / f"index-{size}", cache_size=0)
+        start = time.perf_counter()
+        bot = QABot(settings, embedder=embedder, log=lambda m: None)
+        built = time.perf_counter() - start
+        times = [ms(lambda q=q: bot.ask(q)) for q in qs]
+        report = evaluate(bot, [c for c in load_cases(cases_file, bot) if c.expected])
+        manifest = bot.index.manifest
+        entry = {"chunks": len(bot.chunks), "keys": manifest.keys, "faiss": manifest.faiss,
+                 "build_s": built, "disk_mb": dir_size(live_build(settings.index)) / 2**20,
+                 "p50_ms": statistics.median(times), "p99_ms": pct(times, 99), "top1": report.top1}
+        if bot.index.manifest.faiss != "IndexFlatIP":  # the same vectors, exact search, for comparison
+            flat = index_module.new_faiss
+            index_module.new_faiss = lambda dim, count: index_module.faiss.IndexFlatIP(dim)
+            try:
+                exact = build_index(load_corpus(corpus_dir), embedder, previous=bot.index)
+            finally:
+                index_module.new_faiss = flat
+            bot.index = bot.retriever.index = exact
+            entry["flat_top1"] = evaluate(bot, [c for c in load_cases(cases_file, bot) if c.expected]).top1
+            entry["flat_p50_ms"] = statistics.median([ms(lambda q=q: bot.retriever.rank(q, 4)) for q in qs])
+        data[size] = entry
+        rows.append((f"scaling {entry['chunks']} chunks ({entry['keys']} keys, {entry['faiss']}): "
+                     "build s, MB on disk, MB/1k chunks, p50/p99 ms, top-1",
+                     f"{built:.0f}, {entry['disk_mb']:.1f}, {entry['disk_mb'] / entry['chunks'] * 1000:.2f}, "
+                     f"{entry['p50_ms']:.1f}/{entry['p99_ms']:.1f}, {entry['top1']:.1%}"
+                     + (f" (flat: {entry['flat_top1']:.1%}, p50 {entry['flat_p50_ms']:.1f})"
+                        if "flat_top1" in entry else ""), "", ""))
+    if len(data) > 1:
+        small, large = data[min(data)], data[max(data)]
+        ratio = large["p50_ms"] / small["p50_ms"]
+        rows.append((f"p50 at {max(data)} ÷ p50 at {min(data)}", f"{ratio:.2f}", "≤ 2", _met(ratio <= 2)))
+    return rows, {str(k): v for k, v in data.items()}
+
+
+def _met(ok: bool) -> str:
+    return "yes" if ok else "NO"
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores, {mem:.0f} GiB, {cpu}, Python {platform.python_version()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
+    parser.add_argument("--sizes", default=None, help="synthetic corpus sizes, e.g. 1000,10000,100000")
+    parser.add_argument("--only", default=",".join(PARTS), help=f"comma list of {', '.join(PARTS)}")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--flat-limit", type=int, default=None,
+                        help="vectors above which FAISS switches to HNSW (default 50000)")
+    args = parser.parse_args()
+    if args.flat_limit is not None:
+        index_module.FLAT_LIMIT = args.flat_limit
+    only = set(args.only.split(","))
+    sizes = [int(s) for s in (args.sizes or ("200" if args.quick else "1000,10000")).split(",")]
+    embedder = Embedder(PACKAGED_MODEL)
+    work = Path(tempfile.mkdtemp(prefix="qabot-bench-"))
+    corpus = work / "corpus"
+    corpus.mkdir()
+    shutil.copy(synthetic.REAL[0], corpus)
+    settings = Settings(corpus=corpus, index=work / "index", cache_size=0)
+    bot = QABot(settings, embedder=embedder, log=lambda m: None)
+    qs = questions()[: 20 if args.quick else 200]
+    rows: list[Row] = []
+    results: dict = {"machine": machine(), "time": time.strftime("%Y-%m-%d %H:%M:%S")}
+    steps: list[tuple[str, Callable[[], tuple[list[Row], dict]]]] = [
+        ("latency", lambda: latency(bot, qs)),
+        ("cache", lambda: cache(QABot(settings.with_(cache_size=1024), embedder=embedder,
+                                      log=lambda m: None))),
+        ("http", lambda: http(settings, args.quick)),
+        ("cold", lambda: cold(settings, args.quick)),
+        ("build", lambda: build(embedder, work)),
+        ("scaling", lambda: scaling(embedder, work, sizes, args.quick)),
+    ]
+    for name, step in steps:
+        if name in only:
+            part_rows, results[name] = step()
+            rows += part_rows
+            print(f"[{name}] done", file=sys.stderr, flush=True)
+    table = "\n".join(["| measure | value | target | met |", "|---|---|---|---|",
+                       *(f"| {' | '.join(r)} |" for r in rows)])
+    text = f"Machine: {results['machine']}; run {results['time']}.\n\n{table}\n"
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "latest.md").write_text(text)
+    (args.out / "latest.json").write_text(json.dumps(results, indent=1, default=str))
+    print(text)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
