@@ -28,7 +28,7 @@ def build(directory: Path, chunks: int, seed: int = 13) -> Path:
         shutil.copy(path, directory / path.name)
     real = load_corpus(directory).chunks
     rng = random.Random(seed)
-    passages = [p.text for c in real for p in c.passages if len(p.text) > 40]
+    vocabulary = [w for c in real for p in c.passages for w in p.text.split() if w.isalpha()]
     todo = max(0, chunks - len(real))
     per_file = 500
     for f in range(0, todo, per_file):
@@ -41,7 +41,8 @@ def build(directory: Path, chunks: int, seed: int = 13) -> Path:
             first, second = rng.choice(real).question.split(), rng.choice(real).question.split()
             mixed = " ".join(first[: len(first) // 2] + second[len(second) // 2:])
             question = rng.choice(FRAMES).format(topic=rng.choice(TOPICS), q=mixed)
-            lines += [f"### {question} #{i}", "", rng.choice(passages), "",
-                      f"- {rng.choice(passages)}", ""]
+            # Answers are real words in random order: realistic vocabulary, no copied passage.
+            lines += [f"### {question} #{i}", "", " ".join(rng.sample(vocabulary, 30)) + ".", "",
+                      f"- {' '.join(rng.sample(vocabulary, 12))}.", ""]
         (directory / f"synthetic-{f // per_file:04d}.md").write_text("\n".join(lines), encoding="utf-8")
     return directory

@@ -10,6 +10,7 @@ from typing import Any
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+import anyio  # noqa: E402
 from fastapi import FastAPI, HTTPException, Request  # noqa: E402
 from fastapi.middleware.cors import CORSMiddleware  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
@@ -109,13 +110,18 @@ def create_app(bot: QABot, *, with_ui: bool = True) -> FastAPI:
         400: {"description": "The question is empty once control characters are removed"},
         413: {"description": "Request body over the size limit"}}
 
+    # A few worker threads, not Starlette's 40: more threads only add malloc arenas and memory,
+    # since one encode already uses every core.
+    workers = anyio.CapacityLimiter(settings.concurrency)
+
     @app.post("/api/ask", response_model=AskResponse, summary="Answer a question from the notes",
               responses=errors)
-    def ask(body: AskRequest) -> dict[str, Any]:
+    async def ask(body: AskRequest) -> dict[str, Any]:
         try:
-            return bot.ask(body.question, body.top_k).to_dict()
+            answer = await anyio.to_thread.run_sync(bot.ask, body.question, body.top_k, limiter=workers)
         except QueryError as exc:
             raise HTTPException(400, str(exc)) from None
+        return answer.to_dict()
 
     @app.get("/api/topics", summary="Sections of the notes and their questions")
     def topics() -> dict[str, list[str]]:

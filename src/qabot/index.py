@@ -123,7 +123,7 @@ def new_faiss(dim: int, count: int) -> faiss.Index:
         return faiss.IndexFlatIP(dim)
     hnsw = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
     hnsw.hnsw.efConstruction = 80
-    hnsw.hnsw.efSearch = 128
+    hnsw.hnsw.efSearch = 512  # at least the number of keys a query asks for (Weights.dense_keys)
     return hnsw
 
 
