@@ -24,7 +24,7 @@ def test_server_starts_and_answers_in_an_empty_network_namespace(dl_settings, dl
     script = tmp_path / "check.py"
     script.write_text(textwrap.dedent(f"""
         import json, sys, urllib.request
-        sys.path.insert(0, {str(ROOT / "tests")!r})
+        sys.path[:0] = [{str(ROOT / "tests")!r}, {str(ROOT)!r}]
         from servers import ServeProcess
         proc = ServeProcess({str(dl_settings.corpus)!r}, {str(dl_settings.index)!r},
                             HTTPS_PROXY="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9")
