@@ -109,3 +109,15 @@ def test_mark_focus_keeps_list_markers():
     assert mark_focus(answer, "   - **Typical rate**: 0.2-0.5") == (
         "intro\n\n   - <mark>**Typical rate**: 0.2-0.5</mark>\n   - other")
     assert mark_focus(answer, None) == answer
+
+
+def test_chat_answers_a_100_kb_message_from_a_truncated_query(client):
+    history = chat(client, "layer normalization " * 5_000)
+    assert "Question truncated" in text(history[1])
+    assert history[2]["metadata"]["title"].startswith("Source:")
+
+
+@pytest.mark.parametrize("message", ["", "   ", "\x00\x01\x02"])
+def test_chat_rejects_empty_messages_with_a_clear_error(client, message):
+    with pytest.raises(Exception, match="the question is empty"):
+        chat(client, message)
