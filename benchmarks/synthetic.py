@@ -29,6 +29,10 @@ def build(directory: Path, chunks: int, seed: int = 13) -> Path:
     real = load_corpus(directory).chunks
     rng = random.Random(seed)
     vocabulary = [w for c in real for p in c.passages for w in p.text.split() if w.isalpha()]
+    # A fixed pool of answers (real words in random order: realistic vocabulary, no copied
+    # passage), so a large corpus costs one embedding per question, not per answer.
+    answers = [" ".join(rng.sample(vocabulary, 30)) + "." for _ in range(2000)]
+    bullets = [" ".join(rng.sample(vocabulary, 12)) + "." for _ in range(2000)]
     todo = max(0, chunks - len(real))
     per_file = 500
     for f in range(0, todo, per_file):
@@ -41,8 +45,6 @@ def build(directory: Path, chunks: int, seed: int = 13) -> Path:
             first, second = rng.choice(real).question.split(), rng.choice(real).question.split()
             mixed = " ".join(first[: len(first) // 2] + second[len(second) // 2:])
             question = rng.choice(FRAMES).format(topic=rng.choice(TOPICS), q=mixed)
-            # Answers are real words in random order: realistic vocabulary, no copied passage.
-            lines += [f"### {question} #{i}", "", " ".join(rng.sample(vocabulary, 30)) + ".", "",
-                      f"- {' '.join(rng.sample(vocabulary, 12))}.", ""]
+            lines += [f"### {question} #{i}", "", rng.choice(answers), "", f"- {rng.choice(bullets)}", ""]
         (directory / f"synthetic-{f // per_file:04d}.md").write_text("\n".join(lines), encoding="utf-8")
     return directory

@@ -57,9 +57,9 @@ class Retriever:
     def embed(self, query: str) -> np.ndarray:
         return self.embedder.encode([query])[0]
 
-    def rank(self, question: str, top: int, vector: np.ndarray | None = None) -> Ranking:
+    def rank(self, question: str, top: int) -> Ranking:
         query = self.vocabulary.expand(question)
-        q = self.embed(query) if vector is None else vector
+        q = self.embed(query)
         dense = self._dense(q)
         lex_raw, coverage = self.index.lexical.analyze(query)
         scale = self.index.manifest.lexical_scale
