@@ -20,9 +20,10 @@ from .markdown import answer_passages, parse_markdown
 MARKDOWN = {".md", ".markdown"}
 TABLES = {".csv", ".jsonl"}
 SUPPORTED = MARKDOWN | TABLES
-# Indexes are rebuilt when the parsing code changes, not only when the notes do.
-PARSER_VERSION = hashlib.sha256(b"".join(
-    (Path(__file__).parent / name).read_bytes() for name in ("chunk.py", "markdown.py", "corpus.py")
+# Indexes are rebuilt when the code that parses or keys the notes changes, not only when the notes do.
+CODE_VERSION = hashlib.sha256(b"".join(
+    (Path(__file__).parent / name).read_bytes()
+    for name in ("chunk.py", "markdown.py", "corpus.py", "index.py", "lexical.py", "query.py")
 )).hexdigest()[:16]
 
 
@@ -30,7 +31,7 @@ PARSER_VERSION = hashlib.sha256(b"".join(
 class Corpus:
     chunks: tuple[Chunk, ...]
     warnings: tuple[str, ...]
-    digest: str  # content hash of every supported file + parser version
+    digest: str  # content hash of every supported file + CODE_VERSION
 
 
 def corpus_files(root: Path) -> list[Path]:
@@ -40,7 +41,7 @@ def corpus_files(root: Path) -> list[Path]:
 
 
 def corpus_digest(root: Path) -> str:
-    h = hashlib.sha256(PARSER_VERSION.encode())
+    h = hashlib.sha256(CODE_VERSION.encode())
     for path in corpus_files(root):
         if path.suffix.lower() in SUPPORTED:
             h.update(path.relative_to(root).as_posix().encode() + b"\0")
