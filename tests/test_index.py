@@ -22,6 +22,7 @@ class CountingEmbedder:
     def __init__(self, real):
         self.real, self.encoded = real, 0
         self.name, self.checksum, self.dim, self.model = real.name, real.checksum, real.dim, real.model
+        self.vocabulary = real.vocabulary
 
     def encode(self, texts, **kwargs):
         self.encoded += len(texts)

@@ -53,3 +53,35 @@ def test_unreachable_hub_model_is_a_clear_error(monkeypatch):
 def test_directory_without_weights_is_a_clear_error(tmp_path):
     with pytest.raises(ModelError, match="no model.safetensors"):
         Embedder(str(tmp_path))
+
+
+TEXTS = ["BN vs LN", "", "x", "how does dropout prevent overfitting?", "日本語のテキスト", "emoji 🎉 ok",
+         "word " * 400, "**Dropout**: Randomly drop neurons during training\n- Typical rate: 0.2-0.5"]
+
+
+def test_fast_encoder_gives_sentence_transformers_vectors(embedder):
+    from sentence_transformers import SentenceTransformer
+
+    from qabot.bert import BertEncoder
+
+    assert isinstance(embedder.model, BertEncoder)  # the packaged model starts without transformers
+    reference = SentenceTransformer(resolve_model(PACKAGED_MODEL), device="cpu")
+    expected = reference.encode(TEXTS, normalize_embeddings=True)
+    got = embedder.encode(TEXTS, batch_size=3)  # padding across batches of mixed lengths
+    assert got.shape == expected.shape == (len(TEXTS), 384)
+    assert abs(got - expected).max() < 1e-5
+
+
+def test_other_model_shapes_run_on_sentence_transformers(tmp_path, embedder):
+    copy = tmp_path / "model"
+    shutil.copytree(resolve_model(PACKAGED_MODEL), copy)
+    pooling = copy / "1_Pooling" / "config.json"
+    pooling.write_text(pooling.read_text().replace('"pooling_mode_cls_token": false',
+                                                   '"pooling_mode_cls_token": true')
+                       .replace('"pooling_mode_mean_tokens": true', '"pooling_mode_mean_tokens": false'))
+    cls = Embedder(str(copy), PACKAGED_MODEL_SHA256)
+    assert type(cls.model).__name__ == "_SentenceTransformer"
+    vectors = cls.encode(TEXTS[:4])
+    assert vectors.shape == (4, 384) and abs((vectors ** 2).sum(1) - 1).max() < 1e-5
+    assert abs(vectors - embedder.encode(TEXTS[:4])).max() > 1e-3  # CLS pooling is really used
+    assert "layer" in cls.vocabulary() and "layer" in embedder.vocabulary()

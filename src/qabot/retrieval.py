@@ -49,8 +49,7 @@ class Retriever:
         chunks = index.chunks
         self.position = {c.id: i for i, c in enumerate(chunks)}
         self.starts = np.searchsorted(index.keys.chunk, np.arange(len(chunks) + 1))
-        tokenizer = getattr(embedder.model, "tokenizer", None)
-        known = known_words(tokenizer.get_vocab() if tokenizer is not None else {})
+        known = known_words(embedder.vocabulary())
         self.vocabulary = Vocabulary.from_json(index.vocabulary, known)
         self._stems: dict[int, list[set[str]]] = {}  # passage stems per chunk, filled on demand
 
