@@ -26,8 +26,9 @@ def test_off_topic_question_is_refused_with_suggestions(server):
     assert body["answered"] is False and body["answer"] is None and len(body["related"]) == 3
 
 
-def test_top_k(server):
-    body = httpx.post(f"{server}/api/ask", json={"question": "dropout", "top_k": 5}).json()
+@pytest.mark.parametrize("top_k", [5, 5.0])  # JSON Schema: 5.0 is an integer
+def test_top_k(server, top_k):
+    body = httpx.post(f"{server}/api/ask", json={"question": "dropout", "top_k": top_k}).json()
     assert len(body["related"]) == 5
 
 
@@ -36,13 +37,32 @@ def test_top_k(server):
     ({"question": 42}, 422),
     ({"question": "x", "top_k": "many"}, 422),
     ({"question": "x", "top_k": 99}, 422),
-    ({"question": "   "}, 400),
-    ({"question": "\x00\x01"}, 400),
+    ({"question": "x", "top_k": "3"}, 422),
+    ({"question": "x", "top_k": True}, 422),
+    ({"question": "x", "top_k": 2.5}, 422),
+    ({"question": "   "}, 422),
+    ({"question": "\x00\x01"}, 422),
 ])
 def test_bad_bodies_get_clear_4xx(server, payload, status):
     r = httpx.post(f"{server}/api/ask", json=payload)
     assert r.status_code == status, r.text
     assert r.json()["detail"]
+    if payload.get("question") in ("   ", "\x00\x01"):
+        assert "the question is empty" in r.text
+
+
+def test_lone_surrogate_is_a_clear_422_not_an_echo(server):
+    # A valid JSON escape but no text; FastAPI's default 422 echoed it back and failed to encode it.
+    r = httpx.post(f"{server}/api/ask", content=b'{"question": "\\ud800"}',
+                   headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "valid string" in r.json()["detail"][0]["msg"]
+    assert "input" not in r.json()["detail"][0]
+
+
+@pytest.mark.parametrize("question", ["\u200f", "\ue000", "ℵ", "🎉"])
+def test_any_visible_character_is_a_question(server, question):
+    body = httpx.post(f"{server}/api/ask", json={"question": question}).json()
+    assert body["answered"] is False and len(body["related"]) == 3
 
 
 @pytest.mark.parametrize("content", [b"{not json", b'{"question": "caf\xe9"}', b"\xff\xfe\x00"])

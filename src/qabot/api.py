@@ -4,6 +4,7 @@ so that CORS, framing and body-size rules are ours, not Gradio's defaults."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -12,9 +13,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import anyio  # noqa: E402
 from fastapi import FastAPI, HTTPException, Request  # noqa: E402
+from fastapi.encoders import jsonable_encoder  # noqa: E402
+from fastapi.exceptions import RequestValidationError  # noqa: E402
 from fastapi.middleware.cors import CORSMiddleware  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
-from pydantic import BaseModel, Field  # noqa: E402
+from pydantic import BaseModel, Field, field_validator  # noqa: E402
 from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
 
 from . import __version__  # noqa: E402
@@ -22,11 +25,33 @@ from .bot import QABot  # noqa: E402
 from .errors import QabotError, QueryError  # noqa: E402
 from .settings import Settings  # noqa: E402
 
+# A visible character: not whitespace, not a control character. In the OpenAPI spec too, so that
+# clients and fuzzers know an empty or whitespace-only question is not a question.
+VISIBLE = r"[^\s\x00-\x1f\x7f-\x9f]"
+
 
 class AskRequest(BaseModel):
-    question: str = Field(..., description="The student's question", min_length=1, max_length=200_000,
-                          strict=True)
-    top_k: int | None = Field(None, ge=0, le=20, strict=True, description="How many related questions")
+    question: str = Field(..., description="The student's question (at least one visible character)",
+                          min_length=1, max_length=200_000, strict=True,
+                          json_schema_extra={"pattern": VISIBLE})
+
+    @field_validator("question")
+    @classmethod
+    def visible(cls, value: str) -> str:
+        if not re.search(VISIBLE, value):
+            raise ValueError("the question is empty (only spaces or control characters); "
+                             "type a question about the notes")
+        return value
+
+    @field_validator("top_k", mode="before")
+    @classmethod
+    def whole_number(cls, value: object) -> object:
+        # JSON Schema counts 10.0 as an integer, so it is accepted; "10" and true are not numbers.
+        if isinstance(value, (bool, str)):
+            raise ValueError("top_k must be a whole number from 0 to 20")
+        return value
+
+    top_k: int | None = Field(None, ge=0, le=20, description="How many related questions")
 
 
 class SourceModel(BaseModel):
@@ -102,12 +127,19 @@ def create_app(bot: QABot, *, with_ui: bool = True) -> FastAPI:
     app = FastAPI(title="qabot", version=__version__, docs_url="/api/docs",
                   openapi_url="/api/openapi.json", redoc_url=None)
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's default echoes each bad input back: 100 kB of it, or a lone surrogate that
+        # cannot be encoded as JSON (a 500). Location, message and type are enough.
+        detail = [{k: e[k] for k in ("loc", "msg", "type") if k in e} for e in exc.errors()]
+        return JSONResponse({"detail": jsonable_encoder(detail)}, 422)
+
     @app.exception_handler(QabotError)
     async def qabot_error(_: Request, exc: QabotError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, 400 if isinstance(exc, QueryError) else 503)
 
     errors: dict[int | str, dict[str, Any]] = {
-        400: {"description": "The question is empty once control characters are removed"},
+        400: {"description": "The question is empty once unencodable characters are removed"},
         413: {"description": "Request body over the size limit"}}
 
     # A few worker threads, not Starlette's 40: more threads only add malloc arenas and memory,

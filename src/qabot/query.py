@@ -28,7 +28,9 @@ def clean(text: object, limit: int) -> tuple[str, bool]:
     if not isinstance(text, str):
         raise QueryError(f"a question must be text, not {type(text).__name__}")
     text = unicodedata.normalize("NFC", text)
-    kept = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    # Control characters and lone surrogates (which cannot be encoded) become spaces; format and
+    # private-use characters are harmless text.
+    kept = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in text)
     folded = " ".join(kept.split())
     if not folded:
         raise QueryError("the question is empty; type a question about the notes")
