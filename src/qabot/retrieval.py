@@ -23,7 +23,7 @@ class Weights:
 
     lexical: float = 0.3  # share of the saturated BM25 score
     coverage: float = 0.1  # share of the IDF-weighted coverage of the question's words
-    passage_discount: float = 0.03  # a passage match is weaker evidence than a question match
+    passage_discount: float = 0.05  # a passage match is weaker evidence than a question match
     dense_keys: int = 256  # nearest keys fetched from FAISS before grouping by chunk
     lexical_candidates: int = 20
 
