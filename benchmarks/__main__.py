@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import numpy as np
 
 from benchmarks import synthetic
@@ -197,10 +198,17 @@ def scaling(embedder: Embedder, work: Path, sizes: list[int], quick: bool) -> tu
             bot.index = bot.retriever.index = exact
             entry["flat_top1"] = evaluate(bot, [c for c in load_cases(cases_file, bot) if c.expected]).top1
             entry["flat_p50_ms"] = statistics.median([ms(lambda q=q: bot.retriever.rank(q, 4)) for q in qs])
+        server = ServeProcess(corpus_dir, settings.index)  # a fresh server on this index: its memory
+        try:
+            httpx.post(f"{server.url}/api/ask", json={"question": qs[0]}, timeout=60)  # one answer first
+            entry["serve_rss_mb"] = server.rss_kb() / 1024
+        finally:
+            server.stop()
         data[size] = entry
         rows.append((f"scaling {entry['chunks']} chunks ({entry['keys']} keys, {entry['faiss']}): "
-                     "build s, MB on disk, MB/1k chunks, p50/p99 ms, top-1",
+                     "build s, MB on disk, MB/1k chunks, serving RSS MB, p50/p99 ms, top-1",
                      f"{built:.0f}, {entry['disk_mb']:.1f}, {entry['disk_mb'] / entry['chunks'] * 1000:.2f}, "
+                     f"{entry['serve_rss_mb']:.0f}, "
                      f"{entry['p50_ms']:.1f}/{entry['p99_ms']:.1f}, {entry['top1']:.1%}"
                      + (f" (flat: {entry['flat_top1']:.1%}, p50 {entry['flat_p50_ms']:.1f})"
                         if "flat_top1" in entry else ""), "", ""))
