@@ -34,6 +34,7 @@ class AskRequest(BaseModel):
     question: str = Field(..., description="The student's question (at least one visible character)",
                           min_length=1, max_length=200_000, strict=True,
                           json_schema_extra={"pattern": VISIBLE})
+    top_k: int | None = Field(None, ge=0, le=20, description="How many related questions")
 
     @field_validator("question")
     @classmethod
@@ -50,8 +51,6 @@ class AskRequest(BaseModel):
         if isinstance(value, (bool, str)):
             raise ValueError("top_k must be a whole number from 0 to 20")
         return value
-
-    top_k: int | None = Field(None, ge=0, le=20, description="How many related questions")
 
 
 class SourceModel(BaseModel):

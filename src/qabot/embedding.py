@@ -104,7 +104,7 @@ class Embedder:
         return out
 
     def vocabulary(self) -> list[str]:
-        """The tokenizer's whole-word entries (real words the model knows)."""
+        """The tokenizer's vocabulary (word pieces included; `query.known_words` keeps whole words)."""
         return list(self.model.tokenizer.get_vocab())
 
 
