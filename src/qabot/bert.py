@@ -50,7 +50,6 @@ class BertEncoder:
         config = _json(model_dir / "config.json")
         settings = _json(model_dir / "sentence_bert_config.json") or {}
         assert isinstance(config, dict) and isinstance(settings, dict)
-        self.torch = torch
         self.dim = int(config["hidden_size"])
         max_len = int(settings.get("max_seq_length") or config["max_position_embeddings"])
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
@@ -89,7 +88,7 @@ class BertEncoder:
         self.norm.eval()
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        torch = self.torch
+        import torch  # imported once by __init__; here only a name lookup
         # Similar lengths batched together pad little, as sentence-transformers does.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
