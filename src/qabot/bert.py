@@ -4,8 +4,8 @@ Importing sentence-transformers costs about 3 s (transformers and scikit-learn c
 than the whole `qabot ask` budget. A BERT sentence model is token, position and type embeddings,
 then a stack of post-norm GELU encoder layers (`torch.nn.TransformerEncoderLayer`), then mean
 pooling and L2 normalisation: the same weights run here with torch, tokenizers and safetensors
-only, and give the same vectors (tests compare with sentence-transformers). Any model of another
-shape returns None from `load` and is run by sentence-transformers.
+only, and give the same vectors (tests compare with sentence-transformers). For a model of any
+other shape `supported` is False and `embedding.Embedder` runs it on sentence-transformers.
 """
 
 from __future__ import annotations
