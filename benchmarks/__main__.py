@@ -133,15 +133,16 @@ def cold(settings: Settings, quick: bool) -> tuple[list[Row], dict]:
         server.stop()
     imports = subprocess.run([sys.executable, "-X", "importtime", "-m", "qabot.cli", "ask", "BN vs LN"],
                              env=env, capture_output=True, text=True).stderr.splitlines()
-    # Top-level imports only (no leading spaces in the name column): their times do not overlap.
-    top = sorted((int(line.split("|")[1]), line.split("|")[2].rstrip()) for line in imports
-                 if line.startswith("import time:") and line.split("|")[1].strip().isdigit()
-                 and not line.split("|")[2][1:].startswith(" "))[-5:]
+    # "import time: self | cumulative | name", the name indented by depth. Top-level imports only:
+    # their times do not overlap.
+    fields = [line.split("|") for line in imports if line.startswith("import time:")]
+    top = sorted((int(cumulative), name.strip()) for _, cumulative, name in fields
+                 if cumulative.strip().isdigit() and not name[1:].startswith(" "))[-5:]
     a, s = statistics.median(ask), statistics.median(serve)
     rows = [("cold start `qabot ask` → first answer (s)", f"{a:.2f}", "≤ 4", _met(a <= 4)),
             ("cold start `qabot serve` → /api/health (s)", f"{s:.2f}", "≤ 10", _met(s <= 10)),
             ("  slowest top-level imports of `qabot ask` (cumulative ms)",
-             ", ".join(f"{name.strip()} {us / 1000:.0f}" for us, name in reversed(top)), "", "")]
+             ", ".join(f"{name} {us / 1000:.0f}" for us, name in reversed(top)), "", "")]
     return rows, {"ask_s": ask, "serve_s": serve, "imports": top}
 
 
