@@ -7,6 +7,7 @@ from conftest import EVAL
 
 from qabot.errors import QueryError
 from qabot.evaluate import evaluate, load_cases
+from qabot.query import asks_for_summary
 
 NORMALIZATION = "What is the difference between batch normalization and layer normalization?"
 GRADIENTS = "How do vanishing and exploding gradients occur, and how can they be mitigated?"
@@ -95,6 +96,25 @@ def test_smalltalk_gets_a_friendly_reply_listing_topics(dl_bot, message, kind):
 def test_questions_are_not_smalltalk(dl_bot):
     assert dl_bot.smalltalk("hi, what is dropout?") is None
     assert dl_bot.smalltalk("what is batch norm") is None
+
+
+@pytest.mark.parametrize("question", [
+    "give me a cheat sheet", "tl;dr of deep learning basics", "one-line summary of each concept",
+])
+def test_a_request_for_a_summary_of_the_notes_gets_their_summary_section(dl_bot, question):
+    answer = dl_bot.ask(question)
+    assert answer.answered and answer.source.question == "Quick Reference", answer
+
+
+@pytest.mark.parametrize("question", ["summary of transfer learning", "what is a summary statistic"])
+def test_a_summary_of_one_topic_is_not_a_summary_of_the_notes(question):
+    assert not asks_for_summary(question, "Deep Learning Basics: Interview Q&A")
+    assert asks_for_summary("quick recap of the notes")
+
+
+def test_a_summary_request_without_a_summary_section_is_ranked_as_usual(theory_bot):
+    assert not any(c.is_overview for c in theory_bot.chunks)
+    assert theory_bot.ask("give me a cheat sheet").source is None
 
 
 def test_repeated_question_is_served_from_cache(dl_bot):

@@ -5,7 +5,12 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
+from .query import words
+
 PATH_SEP = " › "
+# Headings of sections that sum the notes up: students ask for them in other words.
+SUMMARY_WORDS = frozenset(
+    "summary reference cheatsheet cheat overview recap takeaways glossary".split())
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,17 @@ class Chunk:
     def path(self) -> str:
         parts = [self.title, self.section, self.question]
         return PATH_SEP.join(dict.fromkeys(p for p in parts if p))
+
+    @property
+    def is_section(self) -> bool:
+        """A section with content but no questions under it, titled by its heading."""
+        return not self.section or self.section == self.question
+
+    @property
+    def is_overview(self) -> bool:
+        """A section that sums the notes up ("Quick Reference", "Summary", "Cheat sheet")."""
+        return (self.is_section and self.title != self.question
+                and bool(SUMMARY_WORDS & set(words(self.question))))
 
 
 def slugify(text: str) -> str:

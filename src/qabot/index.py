@@ -28,7 +28,7 @@ from .corpus import Corpus
 from .embedding import Embedder
 from .errors import IndexStateError
 from .lexical import Lexical
-from .query import Vocabulary, words
+from .query import Vocabulary
 
 # Beyond this many vectors an exact scan gets slow; HNSW keeps queries fast at ~99% recall.
 FLAT_LIMIT = 50_000
@@ -47,10 +47,6 @@ class Manifest:
     faiss: str
     lexical_scale: float  # median BM25 score of a chunk's own question: scales lexical scores
     created: float
-
-
-# Headings of sections that sum the notes up: students ask for them in other words.
-_SUMMARY_WORDS = frozenset("summary reference cheatsheet cheat overview recap takeaways glossary".split())
 
 
 @dataclass(frozen=True)
@@ -72,7 +68,7 @@ class Keys:
                 own.append((f"{c.section}: {c.question}", -1))
             elif c.title and c.title != c.question:  # a section chunk: an overview of the document
                 own.append((f"{c.title}: {c.question}", -1))
-                if _SUMMARY_WORDS & set(words(c.question)):
+                if c.is_overview:
                     own.append((f"summary, overview and cheat sheet of {c.title}", -1))
             own += [(p.text, j) for j, p in enumerate(c.passages)]
             for text, j in own:

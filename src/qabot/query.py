@@ -123,3 +123,22 @@ class Vocabulary:
 
 def known_words(tokenizer_vocab: Iterable[str]) -> frozenset[str]:
     return frozenset(w for w in tokenizer_vocab if w.isalpha() and not w.startswith("#"))
+
+
+# "Give me a cheat sheet", "tl;dr of the notes", "one-line summary of each concept": a request for
+# the notes' summary section rather than for one topic.
+_SUMMARY_CUES = frozenset(
+    "summary summaries summarise summarize sum recap overview cheat cheatsheet tldr tl dr review "
+    "revision revise refresher outline gist essentials highlights takeaways rundown synopsis "
+    "reference ref".split())
+_SUMMARY_FILLER = frozenset(
+    "all each every everything whole entire key main important most points point concepts concept "
+    "topics topic ideas idea things notes note document guide covered cover quick short brief "
+    "briefly one page line lines table list sheet up please pls give show want need get".split())
+
+
+def asks_for_summary(text: str, title: str = "") -> bool:
+    """True when the question asks for a summary of the whole notes, not of one topic."""
+    tokens = set(words(text))
+    topical = tokens - _STOP - _SUMMARY_CUES - _SUMMARY_FILLER - set(words(title))
+    return bool(tokens & _SUMMARY_CUES) and not topical

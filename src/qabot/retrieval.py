@@ -14,7 +14,7 @@ from .chunk import Chunk, Passage
 from .embedding import Embedder
 from .index import Index
 from .lexical import tokenize
-from .query import Vocabulary, known_words
+from .query import Vocabulary, asks_for_summary, known_words
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class Weights:
     lexical: float = 0.3  # share of the saturated BM25 score
     coverage: float = 0.1  # share of the IDF-weighted coverage of the question's words
     passage_discount: float = 0.05  # a passage match is weaker evidence than a question match
+    summary_discount: float = 0.05  # and a summary section's passage repeats a detailed answer
     dense_keys: int = 256  # nearest keys fetched from FAISS before grouping by chunk
     lexical_candidates: int = 20
 
@@ -51,6 +52,8 @@ class Retriever:
         self.starts = np.searchsorted(index.keys.chunk, np.arange(len(chunks) + 1))
         known = known_words(embedder.vocabulary())
         self.vocabulary = Vocabulary.from_json(index.vocabulary, known)
+        self.summaries = {i for i, c in enumerate(chunks) if c.is_overview}
+        self.summary_titles = " ".join({chunks[i].title for i in self.summaries})
         self._stems: dict[int, list[set[str]]] = {}  # passage stems per chunk, filled on demand
 
     def embed(self, query: str) -> np.ndarray:
@@ -68,12 +71,17 @@ class Retriever:
         if lex_raw.size:
             best = np.argsort(-lex_raw)[: w.lexical_candidates]
             candidates.update(int(i) for i in best if lex_raw[i] > 0)
+        wants_summary = bool(self.summaries) and asks_for_summary(question, self.summary_titles)
+        if wants_summary:
+            candidates.update(self.summaries)
         floor = min(dense.values()) if dense else 0.0
         hits = []
         for i in candidates:
             d = dense.get(i, floor)
             lex = float(lex_raw[i] / (lex_raw[i] + scale)) if lex_raw[i] > 0 else 0.0
             score = share * d + w.lexical * lex + w.coverage * float(coverage[i])
+            if wants_summary and i in self.summaries:
+                score = 1.0  # a request for the notes' summary is answered by their summary
             hits.append(Hit(self.index.chunks[i], score, d, lex))
         hits.sort(key=lambda h: (-h.score, h.chunk.id))
         hits = hits[:top]
@@ -92,6 +100,8 @@ class Retriever:
             c = int(self.index.keys.chunk[key])
             if self.index.keys.passage[key] >= 0:
                 sim -= self.weights.passage_discount
+                if c in self.summaries:
+                    sim -= self.weights.summary_discount
             if sim > best.get(c, -2.0):
                 best[c] = float(sim)
         return best
