@@ -58,6 +58,7 @@ def test_acronyms_and_typos_are_repaired(dl_bot):
     assert "batch normalization" in vocabulary.expand("BN vs LN")
     assert "layer normalization" in vocabulary.expand("BN vs LN")
     assert vocabulary.expand("vanishng gradints") == "vanishing gradients"
+    assert vocabulary.expand("finetuning definition") == "fine tuning definition"
     assert vocabulary.expand("capital of France") == "capital of France"  # real words stay
 
 

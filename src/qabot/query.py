@@ -106,13 +106,21 @@ class Vocabulary:
             elif token in self.prefixes:
                 extra.append(self.prefixes[token])
             elif len(token) >= 4 and token not in self.known:
-                fix = self._correct(token)
+                fix = self._split(token) or self._correct(token)
                 if fix:
                     fixed[token] = fix
         if not extra and not fixed:
             return text
         repaired = " ".join(fixed.get(w, w) for w in words(text)) if fixed else text
         return f"{repaired} ({', '.join(extra)})" if extra else repaired
+
+    def _split(self, token: str) -> str | None:
+        """A run-together compound of two words of the notes: "finetuning" → "fine tuning"."""
+        for i in range(3, len(token) - 2):
+            head, tail = token[:i], token[i:]
+            if head in self.words and (tail in self.words or tail in self.prefixes):
+                return f"{head} {self.prefixes.get(tail, tail)}"
+        return None
 
     def _correct(self, token: str) -> str | None:
         budget = 1 if len(token) < 8 else 2
