@@ -31,6 +31,7 @@ def test_in_scope_questions_are_answered_from_the_right_section(dl_bot, question
     "what is the capital of France?",
     "how does k-means work",
     "how do I bake sourdough bread?",
+    "how does the attention mechanism work",  # shares only the frame "how does … work"
 ])
 def test_off_topic_questions_are_refused_with_three_suggestions(dl_bot, question):
     answer = dl_bot.ask(question)

@@ -11,6 +11,12 @@ import Stemmer
 from .chunk import Chunk
 
 _STEMMER = Stemmer.Stemmer("english")
+# bm25s's English list (33 words) keeps the frame of a question: in notes of a few dozen
+# questions "how", "does" and "work" are rare enough to earn a high IDF, and "how does k-means
+# work" matched "How does transfer learning work?" on them alone. The frame goes; words such as
+# "can", "if" and "not" stay, since questions of the notes differ by them.
+_STOPWORDS = sorted({*bm25s.stopwords.STOPWORDS_EN, "how", "what", "why", "when", "where",
+                     "which", "who", "do", "does", "work", "works"})
 
 
 def chunk_text(chunk: Chunk) -> str:
@@ -20,7 +26,7 @@ def chunk_text(chunk: Chunk) -> str:
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, return_ids=False,
+    return bm25s.tokenize(texts, stopwords=_STOPWORDS, stemmer=_STEMMER, return_ids=False,
                           show_progress=False)
 
 
