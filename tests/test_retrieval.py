@@ -7,7 +7,7 @@ from conftest import EVAL
 
 from qabot.errors import QueryError
 from qabot.evaluate import evaluate, load_cases
-from qabot.query import asks_for_summary
+from qabot.query import Vocabulary, asks_for_summary
 
 NORMALIZATION = "What is the difference between batch normalization and layer normalization?"
 GRADIENTS = "How do vanishing and exploding gradients occur, and how can they be mitigated?"
@@ -117,6 +117,22 @@ def test_a_summary_of_one_topic_is_not_a_summary_of_the_notes(question):
 def test_a_summary_request_without_a_summary_section_is_ranked_as_usual(theory_bot):
     assert not any(c.is_overview for c in theory_bot.chunks)
     assert theory_bot.ask("give me a cheat sheet").source is None
+
+
+def test_aliases_the_notes_give_in_parentheses_are_mined_both_ways():
+    vocabulary = Vocabulary.from_texts([
+        "1. L1 Regularization (Lasso regularization) - adds the sum of absolute values",
+        "Precision-recall curves (PR curves) plot precision against recall",  # an acronym
+        "the number of dimensions (features) grows",  # no shared word: no evidence
+    ])
+    assert vocabulary.aliases == {"lasso": "l1", "l1": "lasso"}
+    assert vocabulary.expand("what is the lasso penalty") == "what is the lasso penalty (l1)"
+
+
+def test_an_alias_finds_the_section_named_by_the_other_name(theory_bot, dl_bot):
+    answer = theory_bot.ask("can lasso be used for feature selection")
+    assert answer.source.question == "Can we use L1 regularization for feature selection?"
+    assert dl_bot.ask("glorot init").source.question.startswith("What is Xavier Initialization")
 
 
 def test_repeated_question_is_served_from_cache(dl_bot):

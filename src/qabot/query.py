@@ -9,7 +9,7 @@ from __future__ import annotations
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -61,12 +61,15 @@ class Vocabulary:
     acronyms: dict[str, str]
     prefixes: dict[str, str]  # "norm" → "normalization": the commonest longer word of the notes
     known: frozenset[str] = frozenset()  # real words (the model's vocabulary): never "corrected"
+    aliases: dict[str, str] = field(default_factory=dict)  # "lasso" ↔ "l1", "glorot" ↔ "xavier"
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> Vocabulary:
         vocab: Counter[str] = Counter()
         phrases: Counter[str] = Counter()
+        aliases: dict[str, str] = {}
         for text in texts:
+            aliases.update(_aliases(text))
             tokens = words(text)
             vocab.update(tokens)
             content = [t for t in tokens if t.isalpha() and t not in _STOP]
@@ -85,20 +88,24 @@ class Vocabulary:
             for n in range(4, len(word) - 2):
                 if word[:n] not in vocab and word.isalpha():
                     prefixes.setdefault(word[:n], word)
-        return cls(frozenset(vocab), acronyms, prefixes)
+        return cls(frozenset(vocab), acronyms, prefixes, aliases=aliases)
 
     def to_json(self) -> dict:
-        return {"words": sorted(self.words), "acronyms": self.acronyms, "prefixes": self.prefixes}
+        return {"words": sorted(self.words), "acronyms": self.acronyms, "prefixes": self.prefixes,
+                "aliases": self.aliases}
 
     @classmethod
     def from_json(cls, data: dict, known: Iterable[str] = ()) -> Vocabulary:
-        return cls(frozenset(data["words"]), data["acronyms"], data["prefixes"], frozenset(known))
+        return cls(frozenset(data["words"]), data["acronyms"], data["prefixes"], frozenset(known),
+                   data.get("aliases", {}))
 
     def expand(self, text: str) -> str:
         """The question with typos corrected and unknown acronyms followed by their expansion."""
         extra: list[str] = []
         fixed: dict[str, str] = {}
         for token in dict.fromkeys(words(text)):
+            if token in self.aliases:
+                extra.append(self.aliases[token])
             if token in self.words or token in _STOP or token.isdigit():
                 continue
             if 2 <= len(token) <= 4 and token in self.acronyms:
@@ -127,6 +134,31 @@ class Vocabulary:
         match = process.extractOne(token, self.words, scorer=Levenshtein.distance,
                                    score_cutoff=budget)
         return match[0] if match else None
+
+
+def _aliases(text: str) -> dict[str, str]:
+    """Two names the notes give one thing, as "L1 Regularization (Lasso regularization)" or
+    "Xavier Initialization (aka Glorot Initialization)": the phrases differ in exactly one word."""
+    out: dict[str, str] = {}
+    end = 0
+    while (start := text.find("(", end)) >= 0 and (end := text.find(")", start)) >= 0:
+        inner = [w for w in words(text[start + 1:end]) if w not in _ALIAS_MARKS]
+        before = words(text[:start])[-len(inner):] if inner else []
+        if not 2 <= len(inner) <= 3 or len(before) != len(inner):
+            continue
+        new, old = set(inner) - set(before), set(before) - set(inner)
+        if len(new) == 1 and len(old) == 1:
+            a, b = new.pop(), old.pop()
+            if not (_acronym_like(a) or _acronym_like(b)):  # "(PR curves)": the acronym miner's
+                out[a], out[b] = b, a
+    return out
+
+
+def _acronym_like(word: str) -> bool:
+    return word.isalpha() and len(word) <= 3
+
+
+_ALIAS_MARKS = frozenset("aka also known as called or i e g eg ie".split())
 
 
 def known_words(tokenizer_vocab: Iterable[str]) -> frozenset[str]:
