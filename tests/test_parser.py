@@ -144,6 +144,16 @@ def test_csv_and_jsonl_pairs_with_bad_rows_reported(tmp_path):
     assert any(w.startswith("pairs.jsonl:2: invalid JSON") for w in corpus.warnings)
 
 
+def test_a_csv_answer_over_several_lines_keeps_its_whole_line_range(tmp_path):
+    (tmp_path / "cards.csv").write_text(
+        'question,answer\n"What is a race?","Timing decides the result.\n\n- lost update\n'
+        '- torn read"\nWhat is a lock?,A mutex.\n')
+    race, lock = load_corpus(tmp_path).chunks
+    assert race.lines == (2, 5) and lock.lines == (6, 6)
+    assert [p.lines for p in race.passages] == [(2, 2), (4, 4), (5, 5)]
+    assert race.passages[1].markdown == "- lost update"
+
+
 def test_duplicate_questions_get_distinct_ids_and_a_warning(tmp_path):
     (tmp_path / "a.md").write_text("## S\n\n### What is X?\n\nOne.\n\n### What is X?\n\nTwo.\n")
     corpus = load_corpus(tmp_path)

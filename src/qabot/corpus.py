@@ -85,51 +85,61 @@ def _parse(text: str, rel: str, suffix: str) -> tuple[list[Chunk], list[str]]:
     chunks: list[Chunk] = []
     notes: list[str] = []
     title = Path(rel).stem
-    for line, row in rows:
+    for line, last, row in rows:
         if isinstance(row, str):
             notes.append(row)
             continue
         question = " ".join(str(row.get("question") or "").split())
-        answer = str(row.get("answer") or "").strip()
+        raw = str(row.get("answer") or "")
+        answer = raw.strip()
         if not question or not answer:
             notes.append(f"{rel}:{line}: row needs both 'question' and 'answer'; skipped")
             continue
         section = " ".join(str(row.get("section") or "").split())
         chunks.append(Chunk(id="", question=question, answer=answer, title=title, section=section,
-                            file=rel, lines=(line, line), anchor="",
-                            passages=answer_passages(answer, line)))
+                            file=rel, lines=(line, last), anchor="",
+                            passages=answer_passages(answer, line + _leading_lines(raw), last)))
     return chunks, notes
 
 
-def _csv_rows(text: str, rel: str) -> list[tuple[int, dict[str, str] | str]]:
+def _leading_lines(text: str) -> int:
+    return text[:len(text) - len(text.lstrip())].count("\n")
+
+
+# (first line, last line, the row or a note saying why it was skipped)
+Rows = list[tuple[int, int, dict[str, str] | str]]
+
+
+def _csv_rows(text: str, rel: str) -> Rows:
     reader = csv.DictReader(io.StringIO(text))
     fields = {(f or "").strip().lower() for f in reader.fieldnames or []}
     if not {"question", "answer"} <= fields:
         raise CorpusError(f"{rel}:1: CSV header must name 'question' and 'answer' columns "
                           f"(found {sorted(fields)})")
-    rows: list[tuple[int, dict[str, str] | str]] = []
+    rows: Rows = []
     start = 2
     for row in reader:
         clean = {(k or "").strip().lower(): v for k, v in row.items()}
-        rows.append((start, clean))
+        rows.append((start, reader.line_num, clean))  # a quoted field may span several lines
         start = reader.line_num + 1
     return rows
 
 
-def _jsonl_rows(text: str, rel: str) -> list[tuple[int, dict[str, str] | str]]:
-    rows: list[tuple[int, dict[str, str] | str]] = []
+def _jsonl_rows(text: str, rel: str) -> Rows:
+    rows: Rows = []
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            rows.append((n, f"{rel}:{n}: invalid JSON ({exc.msg}); line skipped"))
+            rows.append((n, n, f"{rel}:{n}: invalid JSON ({exc.msg}); line skipped"))
             continue
         if not isinstance(obj, dict):
-            rows.append((n, f"{rel}:{n}: expected an object with 'question' and 'answer'; skipped"))
+            rows.append((n, n, f"{rel}:{n}: expected an object with 'question' and 'answer'; "
+                         "skipped"))
             continue
-        rows.append((n, obj))
+        rows.append((n, n, obj))
     return rows
 
 

@@ -389,10 +389,12 @@ def _is_navigation(blocks: list[_Block]) -> bool:
     return True
 
 
-def answer_passages(answer: str, line: int) -> tuple[Passage, ...]:
-    """Passages of an answer that has no Markdown file of its own (a CSV or JSONL row)."""
+def answer_passages(answer: str, first: int, last: int) -> tuple[Passage, ...]:
+    """Passages of an answer that has no Markdown file of its own (a CSV or JSONL row), its
+    first line on file line `first` and none past `last`."""
     found = _passages(_blocks(_MD.parse(answer)), answer.splitlines())
-    return tuple(Passage(p.text, (line, line), p.markdown) for p in found)
+    return tuple(Passage(p.text, (min(first + p.lines[0] - 1, last),
+                                  min(first + p.lines[1] - 1, last)), p.markdown) for p in found)
 
 
 def _passages(blocks: list[_Block], lines: list[str]) -> list[Passage]:
