@@ -51,6 +51,20 @@ def test_round_trip_loads_without_re_embedding(settings, embedder):
     assert manifest["faiss"] == "IndexFlatIP" and manifest["chunks"] == 8
 
 
+def test_questions_the_notes_leave_unanswered_are_kept_with_their_vectors(tmp_path, embedder):
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "n.md").write_text(
+        "# N\n\n## S\n\n### What is dropout?\n\nIt drops units.\n\n### What is MAP@k?\n\n"
+        "Answer here\n")
+    settings = Settings(corpus=tmp_path / "notes", index=tmp_path / "index")
+    counting = CountingEmbedder(embedder)
+    built = ensure_index(settings, counting, lambda m: None)
+    loaded = ensure_index(settings, counting, lambda m: None)
+    assert [(o.question, o.file, o.line) for o in loaded.open] == [("What is MAP@k?", "n.md", 9)]
+    assert np.allclose(loaded.open_vectors, embedder.encode(["What is MAP@k?"]), atol=1e-6)
+    assert counting.encoded == built.manifest.keys + 1  # embedded once, loaded after
+
+
 def test_corpus_edit_rebuilds_and_re_embeds_only_what_changed(settings, embedder):
     counting = CountingEmbedder(embedder)
     first = ensure_index(settings, counting, lambda m: None)

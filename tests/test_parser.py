@@ -107,6 +107,7 @@ def test_reference_links_are_dropped_from_questions(tricky):
 def test_unanswered_question_warns_with_file_and_line(tricky):
     assert "An unanswered question?" not in [c.question for c in tricky.chunks]
     assert any(w.startswith("tricky.md:28:") and "no answer" in w for w in tricky.warnings)
+    assert [(o.question, o.line) for o in tricky.open] == [("An unanswered question?", 28)]
 
 
 def test_bold_questions_html_blocks_and_br_separators(tricky):

@@ -8,6 +8,7 @@ from conftest import EVAL
 from qabot.errors import QueryError
 from qabot.evaluate import evaluate, load_cases
 from qabot.query import Vocabulary, asks_for_summary
+from qabot.ui import reply
 
 NORMALIZATION = "What is the difference between batch normalization and layer normalization?"
 GRADIENTS = "How do vanishing and exploding gradients occur, and how can they be mitigated?"
@@ -133,6 +134,15 @@ def test_an_alias_finds_the_section_named_by_the_other_name(theory_bot, dl_bot):
     answer = theory_bot.ask("can lasso be used for feature selection")
     assert answer.source.question == "Can we use L1 regularization for feature selection?"
     assert dl_bot.ask("glorot init").source.question.startswith("What is Xavier Initialization")
+
+
+def test_a_question_the_notes_ask_but_leave_unanswered_is_not_covered(theory_bot):
+    result = theory_bot.search("what is mean average precision at k?")
+    assert not result.answer.answered and result.answer.answer is None
+    assert (result.open.file, result.open.line) == ("data-science-theory.md", 1300)
+    assert len(result.answer.related) == 3  # the neighbours it does answer, as suggestions
+    assert "leave it unanswered" in reply(theory_bot, "what is mean average precision at k?")[0][0].content
+    assert theory_bot.ask("what is precision at k and recall at k?").answered
 
 
 def test_repeated_question_is_served_from_cache(dl_bot):

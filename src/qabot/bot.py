@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .chunk import Chunk
+from .chunk import Chunk, OpenQuestion
 from .corpus import corpus_digest, load_corpus
 from .embedding import Embedder
 from .errors import IndexStateError, QueryError
@@ -41,6 +41,7 @@ class Result:
     chunk: Chunk | None
     related: tuple[Chunk, ...]
     truncated: bool
+    open: OpenQuestion | None = None  # the notes ask this but leave it unanswered
 
 
 class QABot:
@@ -84,7 +85,7 @@ class QABot:
         ranking = self.retriever.rank(text, k + 1)
         hits = list(ranking.hits)
         top = hits[0] if hits else None
-        answered = top is not None and top.score >= self.settings.threshold
+        answered = ranking.answers(self.settings.threshold)
         rest = hits[1:] if answered else hits
         rest = rest[:k]
         related = tuple(Related(h.chunk.question, round(h.score, 4), Source.of(h.chunk))
@@ -99,7 +100,7 @@ class QABot:
             related=related,
         )
         return Result(answer, top.chunk if answered and top else None,
-                      tuple(h.chunk for h in rest), truncated)
+                      tuple(h.chunk for h in rest), truncated, ranking.open)
 
     def topics(self) -> dict[str, list[str]]:
         """Section → questions, in the order of the notes."""

@@ -51,6 +51,15 @@ class Chunk:
                 and bool(SUMMARY_WORDS & set(words(self.question))))
 
 
+@dataclass(frozen=True)
+class OpenQuestion:
+    """A question the notes ask but do not answer yet ("Answer here", or nothing under it)."""
+
+    question: str
+    file: str
+    line: int
+
+
 def slugify(text: str) -> str:
     """GitHub's heading-anchor rule: lowercase, drop punctuation and emoji, spaces to hyphens."""
     kept = []

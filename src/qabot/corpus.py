@@ -13,9 +13,9 @@ import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .chunk import Chunk, SlugCounter, short_slug
+from .chunk import Chunk, OpenQuestion, SlugCounter, short_slug
 from .errors import CorpusError
-from .markdown import answer_passages, parse_markdown
+from .markdown import ParsedDocument, answer_passages, parse_markdown
 
 MARKDOWN = {".md", ".markdown"}
 TABLES = {".csv", ".jsonl"}
@@ -32,6 +32,7 @@ class Corpus:
     chunks: tuple[Chunk, ...]
     warnings: tuple[str, ...]
     digest: str  # content hash of every supported file + CODE_VERSION
+    open: tuple[OpenQuestion, ...] = ()  # questions the notes ask but do not answer
 
 
 def corpus_files(root: Path) -> list[Path]:
@@ -53,6 +54,7 @@ def load_corpus(root: Path) -> Corpus:
     root = Path(root)
     chunks: list[Chunk] = []
     warnings: list[str] = []
+    open_questions: list[OpenQuestion] = []
     for path in corpus_files(root):
         rel = path.relative_to(root).as_posix()
         if path.suffix.lower() not in SUPPORTED:
@@ -65,8 +67,10 @@ def load_corpus(root: Path) -> Corpus:
             warnings.append(f"{rel}: not valid UTF-8 at byte {exc.start}; file skipped "
                             "(re-save it as UTF-8)")
             continue
-        found, notes = _parse(text, rel, path.suffix.lower())
-        warnings.extend(notes)
+        doc = _parse(text, rel, path.suffix.lower())
+        found = doc.chunks
+        warnings.extend(doc.warnings)
+        open_questions.extend(doc.open)
         if not found:
             warnings.append(f"{rel}: no questions found (use ### question headings, **bold** "
                             "question paragraphs, Q:/A: lines or <details> blocks)")
@@ -74,16 +78,17 @@ def load_corpus(root: Path) -> Corpus:
     if not chunks:
         raise CorpusError(f"no questions found in corpus directory {root}; add Markdown, CSV or "
                           "JSONL notes with questions and answers")
-    return Corpus(_assign_ids(chunks, warnings), tuple(warnings), corpus_digest(root))
+    return Corpus(_assign_ids(chunks, warnings), tuple(warnings), corpus_digest(root),
+                  tuple(open_questions))
 
 
-def _parse(text: str, rel: str, suffix: str) -> tuple[list[Chunk], list[str]]:
+def _parse(text: str, rel: str, suffix: str) -> ParsedDocument:
     if suffix in MARKDOWN:
-        doc = parse_markdown(text, rel)
-        return doc.chunks, doc.warnings
+        return parse_markdown(text, rel)
     rows = _csv_rows(text, rel) if suffix == ".csv" else _jsonl_rows(text, rel)
     chunks: list[Chunk] = []
     notes: list[str] = []
+    open_questions: list[OpenQuestion] = []
     title = Path(rel).stem
     for line, last, row in rows:
         if isinstance(row, str):
@@ -94,12 +99,14 @@ def _parse(text: str, rel: str, suffix: str) -> tuple[list[Chunk], list[str]]:
         answer = raw.strip()
         if not question or not answer:
             notes.append(f"{rel}:{line}: row needs both 'question' and 'answer'; skipped")
+            if question:
+                open_questions.append(OpenQuestion(question, rel, line))
             continue
         section = " ".join(str(row.get("section") or "").split())
         chunks.append(Chunk(id="", question=question, answer=answer, title=title, section=section,
                             file=rel, lines=(line, last), anchor="",
                             passages=answer_passages(answer, line + _leading_lines(raw), last)))
-    return chunks, notes
+    return ParsedDocument(title, chunks, notes, open_questions)
 
 
 def _leading_lines(text: str) -> int:

@@ -2,7 +2,8 @@
 
 Layout of the index directory:
     CURRENT          name of the live build directory (replaced atomically)
-    build-*/         manifest.json, chunks.json, keys.json, vectors.faiss, lexical/
+    build-*/         manifest.json, chunks.json, keys.json, vectors.faiss, lexical/,
+                     vocabulary.json, open.json + open.npy (questions asked but not answered)
     .lock            held while a build runs, so two builds never interleave
 A build is written to a temporary directory and only then named in CURRENT, so a crash or a kill at
 any moment leaves the previous index intact and loadable.
@@ -15,7 +16,7 @@ import os
 import shutil
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import faiss
@@ -23,7 +24,7 @@ import numpy as np
 from filelock import FileLock
 
 from . import __version__
-from .chunk import Chunk, Passage
+from .chunk import Chunk, OpenQuestion, Passage
 from .corpus import Corpus
 from .embedding import Embedder
 from .errors import IndexStateError
@@ -86,6 +87,8 @@ class Index:
     vectors: faiss.Index
     lexical: Lexical
     vocabulary: dict  # Vocabulary.to_json(): words, acronyms and abbreviations of the notes
+    open: list[OpenQuestion] = field(default_factory=list)  # asked by the notes, not answered
+    open_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
 
     def vector(self, key: int) -> np.ndarray:
         return self.vectors.reconstruct(int(key))
@@ -96,16 +99,20 @@ def build_index(corpus: Corpus, embedder: Embedder, previous: Index | None = Non
     """Embeds every key, reusing vectors of unchanged texts from `previous` (same model)."""
     chunks = list(corpus.chunks)
     keys = Keys.of(chunks)
+    asked = [o.question for o in corpus.open]
     cached: dict[str, np.ndarray] = {}
     if previous is not None and previous.manifest.model_sha256 == embedder.checksum \
             and previous.manifest.model == embedder.name and previous.manifest.dim == embedder.dim:
-        wanted = set(keys.texts)
+        wanted = {*keys.texts, *asked}
         for i, text in enumerate(previous.keys.texts):
             if text in wanted:
                 cached[text] = previous.vector(i)
-    todo = [t for t in dict.fromkeys(keys.texts) if t not in cached]
+        cached.update(zip((o.question for o in previous.open), previous.open_vectors))
+    todo = [t for t in dict.fromkeys([*keys.texts, *asked]) if t not in cached]
     cached.update(zip(todo, embedder.encode(todo, progress=progress)))
     matrix = np.stack([cached[t] for t in keys.texts]).astype(np.float32)
+    open_vectors = np.stack([cached[t] for t in asked]).astype(np.float32) if asked \
+        else np.zeros((0, embedder.dim), np.float32)
     vectors = new_faiss(embedder.dim, len(matrix))
     vectors.add(matrix)
     lexical = Lexical.build(chunks)
@@ -117,7 +124,8 @@ def build_index(corpus: Corpus, embedder: Embedder, previous: Index | None = Non
     )
     vocabulary = Vocabulary.from_texts(
         t for c in chunks for t in (c.question, c.section, *(p.text for p in c.passages)))
-    return Index(manifest, chunks, keys, vectors, lexical, vocabulary.to_json())
+    return Index(manifest, chunks, keys, vectors, lexical, vocabulary.to_json(),
+                 list(corpus.open), open_vectors)
 
 
 def new_faiss(dim: int, count: int) -> faiss.Index:
@@ -155,6 +163,8 @@ def save_index(index: Index, root: Path) -> Path:
     faiss.write_index(index.vectors, str(tmp / "vectors.faiss"))
     index.lexical.save(tmp / "lexical")
     (tmp / "vocabulary.json").write_text(json.dumps(index.vocabulary, ensure_ascii=False))
+    (tmp / "open.json").write_text(json.dumps([asdict(o) for o in index.open], ensure_ascii=False))
+    np.save(tmp / "open.npy", index.open_vectors)
     _fsync_tree(tmp)
     build = root / f"build-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
     os.rename(tmp, build)
@@ -215,15 +225,18 @@ def load_index(root: Path) -> Index:
         vectors = faiss.read_index(str(build / "vectors.faiss"))
         lexical = Lexical.load(build / "lexical")
         vocabulary = json.loads((build / "vocabulary.json").read_text())
+        open_questions = [OpenQuestion(**o) for o in json.loads((build / "open.json").read_text())]
+        open_vectors = np.load(build / "open.npy", allow_pickle=False)
     except Exception as exc:  # json, faiss and bm25s each raise their own types on damage
         raise IndexStateError(f"index in {build} is damaged ({type(exc).__name__}: {exc}); "
                               "run `qabot index` to rebuild it") from None
     counts = {len(keys.texts), len(keys.chunk), len(keys.passage), vectors.ntotal, manifest.keys}
     if (len(counts) != 1 or {len(chunks), lexical.size, manifest.chunks} != {len(chunks)}
-            or vectors.d != manifest.dim or (len(keys.chunk) and keys.chunk.max() >= len(chunks))):
+            or vectors.d != manifest.dim or (len(keys.chunk) and keys.chunk.max() >= len(chunks))
+            or open_vectors.shape != (len(open_questions), manifest.dim)):
         raise IndexStateError(f"index in {build} is inconsistent (chunks, keys and vectors "
                               "disagree); run `qabot index` to rebuild it")
-    return Index(manifest, chunks, keys, vectors, lexical, vocabulary)
+    return Index(manifest, chunks, keys, vectors, lexical, vocabulary, open_questions, open_vectors)
 
 
 def _chunk(d: dict) -> Chunk:

@@ -17,7 +17,7 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from .chunk import Chunk, Passage, SlugCounter, slugify
+from .chunk import Chunk, OpenQuestion, Passage, SlugCounter, slugify
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -69,6 +69,7 @@ class ParsedDocument:
     title: str
     chunks: list[Chunk]
     warnings: list[str]
+    open: list[OpenQuestion] = field(default_factory=list)  # asked, not answered
 
 
 def parse_markdown(text: str, file: str) -> ParsedDocument:
@@ -99,7 +100,7 @@ def parse_markdown(text: str, file: str) -> ParsedDocument:
         else:
             walker.add(block)
     walker.end_section()
-    return ParsedDocument(title, walker.chunks, warnings + walker.warnings)
+    return ParsedDocument(title, walker.chunks, warnings + walker.warnings, walker.open)
 
 
 class _Walker:
@@ -108,6 +109,7 @@ class _Walker:
     def __init__(self, lines: list[str], file: str, title: str) -> None:
         self.lines, self.file, self.title = lines, file, title
         self.chunks: list[Chunk] = []
+        self.open: list[OpenQuestion] = []
         self.warnings: list[str] = []
         self.section: _Question | None = None  # None = the preamble before the first section
         self.question: _Question | None = None
@@ -171,6 +173,8 @@ class _Walker:
             line = self.lines[q.answer_from]
             passages.insert(0, Passage(line.strip(), (first + 1, first + 1), line))
         if first < 0 or _is_placeholder(passages):
+            if q.text:
+                self.open.append(OpenQuestion(q.text, self.file, q.start + 1))
             self.warnings.append(
                 f"{self.file}:{q.start + 1}: question {q.text!r} has no answer text; "
                 "it was skipped (write its answer below it)"

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .chunk import Chunk, Passage
+from .chunk import Chunk, OpenQuestion, Passage
 from .embedding import Embedder
 from .index import Index
 from .lexical import tokenize
@@ -42,6 +42,12 @@ class Ranking:
     query: str  # the question after typo and acronym repair
     hits: tuple[Hit, ...]
     focus: Passage | None  # best passage of the top hit
+    # A question the notes ask without answering that matches better than any answer: the
+    # honest reply is "not covered", not the nearest answered neighbour.
+    open: OpenQuestion | None = None
+
+    def answers(self, threshold: float) -> bool:
+        return bool(self.hits) and self.hits[0].score >= threshold and self.open is None
 
 
 class Retriever:
@@ -86,7 +92,14 @@ class Retriever:
         hits.sort(key=lambda h: (-h.score, h.chunk.id))
         hits = hits[:top]
         focus = self._focus(hits[0].chunk, q, query) if hits else None
-        return Ranking(query, tuple(hits), focus)
+        return Ranking(query, tuple(hits), focus, self._open(q, hits[0].dense) if hits else None)
+
+    def _open(self, q: np.ndarray, best: float) -> OpenQuestion | None:
+        if not self.index.open:
+            return None
+        sims = self.index.open_vectors @ q
+        j = int(np.argmax(sims))
+        return self.index.open[j] if sims[j] > best else None
 
     def _dense(self, q: np.ndarray) -> dict[int, float]:
         k = min(self.weights.dense_keys, self.index.vectors.ntotal)

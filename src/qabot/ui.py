@@ -70,7 +70,14 @@ def reply(bot: QABot, message: str) -> tuple[list[gr.ChatMessage], list[str], di
     related = [r.question for r in answer.related]
     if not answer.answered or result.chunk is None:
         listing = "\n".join(f"- {escape(q)}" for q in related)
-        return [gr.ChatMessage(role="assistant", content=f"{NOT_COVERED}\n\n{listing}")], related, {
+        head = NOT_COVERED
+        if result.open is not None:  # the notes ask it themselves, without an answer yet
+            o = result.open
+            head = NOT_COVERED.replace(" The closest", f" They ask “{escape(o.question)}” "
+                                       f"({escape(o.file)}, line {o.line}) but leave it "
+                                       "unanswered. The closest")
+        content = f"{head}\n\n{listing}"
+        return [gr.ChatMessage(role="assistant", content=content)], related, {
             "question": answer.question, "answer_id": None, "score": answer.score}
     chunk = result.chunk
     note = "\n\n*Question truncated to its first part.*" if result.truncated else ""
