@@ -168,13 +168,17 @@ def known_words(tokenizer_vocab: Iterable[str]) -> frozenset[str]:
 # "Give me a cheat sheet", "tl;dr of the notes", "one-line summary of each concept": a request for
 # the notes' summary section rather than for one topic.
 _SUMMARY_CUES = frozenset(
-    "summary summaries summarise summarize sum recap overview cheat cheatsheet tldr tl dr review "
-    "revision revise refresher outline gist essentials highlights takeaways rundown synopsis "
-    "reference ref".split())
+    "summary summaries summarise summarize summarising summarizing sum recap overview cheat "
+    "cheatsheet crib tldr tl dr review revision revise refresher outline gist essentials "
+    "highlights takeaways takeaway rundown synopsis reference ref".split())
+# What else students say around such a request: "before my exam", "in these notes", "like a table".
 _SUMMARY_FILLER = frozenset(
-    "all each every everything whole entire key main important most points point concepts concept "
-    "topics topic ideas idea things notes note document guide covered cover quick short brief "
-    "briefly one page line lines table list sheet up please pls give show want need get".split())
+    "all each every everything anything whole entire key main important most core basic basics "
+    "points point concepts concept topics topic ideas idea terms things thing stuff notes note "
+    "document material materials course chapter guide covered cover quick quickly short shortest "
+    "brief briefly fast one single page pages line lines table tables list lists bullet bullets "
+    "sheet up please pls give show want need get make these those it its like before after exam "
+    "exams test tests interview interviews study studying prep preparation".split())
 
 
 def asks_for_summary(text: str, title: str = "") -> bool:
