@@ -24,7 +24,7 @@ class Weights:
     lexical: float = 0.3  # share of the saturated BM25 score
     coverage: float = 0.1  # share of the IDF-weighted coverage of the question's words
     passage_discount: float = 0.05  # a passage match is weaker evidence than a question match
-    summary_discount: float = 0.05  # and a summary section's passage repeats a detailed answer
+    summary_discount: float = 0.15  # and a summary section's passage repeats a detailed answer
     dense_keys: int = 256  # nearest keys fetched from FAISS before grouping by chunk
     lexical_candidates: int = 20
 
