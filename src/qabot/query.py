@@ -121,6 +121,19 @@ class Vocabulary:
         repaired = " ".join(fixed.get(w, w) for w in words(text)) if fixed else text
         return f"{repaired} ({', '.join(extra)})" if extra else repaired
 
+    def asks_for_summary(self, text: str, title: str = "") -> bool:
+        """True when the question asks for a summary of the whole notes, not of one topic: a
+        summary word and no other word of the notes but the title's or generic ones ("revision
+        sheet for dl basics", "recap before my exam"; not "summary of transfer learning")."""
+        tokens = words(text)
+        if not _SUMMARY_CUES & set(tokens):
+            return False
+        title_words = words(title)
+        titled = set(title_words) | {"".join(w[0] for w in title_words[i:i + n])
+                                     for n in (2, 3) for i in range(len(title_words) - n + 1)}
+        return not any(t in self.words for t in tokens
+                       if t not in _SUMMARY_CUES and t not in _GENERIC and t not in titled)
+
     def _split(self, token: str) -> str | None:
         """A run-together compound of two words of the notes: "finetuning" → "fine tuning"."""
         for i in range(3, len(token) - 2):
@@ -171,18 +184,15 @@ _SUMMARY_CUES = frozenset(
     "summary summaries summarise summarize summarising summarizing sum recap overview cheat "
     "cheatsheet crib tldr tl dr review revision revise refresher outline gist essentials "
     "highlights takeaways takeaway rundown synopsis reference ref".split())
-# What else students say around such a request: "before my exam", "in these notes", "like a table".
-_SUMMARY_FILLER = frozenset(
-    "all each every everything anything whole entire key main important most core basic basics "
-    "points point concepts concept topics topic ideas idea terms things thing stuff notes note "
-    "document material materials course chapter guide covered cover quick quickly short shortest "
-    "brief briefly fast one single page pages line lines table tables list lists bullet bullets "
-    "sheet up please pls give show want need get make these those it its like before after exam "
-    "exams test tests interview interviews study studying prep preparation".split())
-
-
-def asks_for_summary(text: str, title: str = "") -> bool:
-    """True when the question asks for a summary of the whole notes, not of one topic."""
-    tokens = set(words(text))
-    topical = tokens - _STOP - _SUMMARY_CUES - _SUMMARY_FILLER - set(words(title))
-    return bool(tokens & _SUMMARY_CUES) and not topical
+# Words of the notes that still name no topic: "all the key points", "in one table", "before".
+_GENERIC = frozenset(
+    "about above after again all also am any are as at be because been before being below both "
+    "but by can could did do does doing each every everything few for from further had has have "
+    "having here how i if in into is it its just me more most my no not now of off on once one "
+    "only or other our out over own same should so some such than that the their them then there "
+    "these they this those through to too under until up very was we were what when where which "
+    "while who why will with would you your key main important core basic basics points point "
+    "concepts concept topics topic ideas idea terms things thing notes note document material "
+    "course chapter guide covered cover quick quickly short brief briefly page pages line lines "
+    "table tables list lists bullet bullets sheet please give show want need get make like exam "
+    "exams test tests study whole entire single".split())

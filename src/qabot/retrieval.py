@@ -14,7 +14,7 @@ from .chunk import Chunk, OpenQuestion, Passage
 from .embedding import Embedder
 from .index import Index
 from .lexical import tokenize
-from .query import Vocabulary, asks_for_summary, known_words
+from .query import Vocabulary, known_words
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,8 @@ class Retriever:
         if lex_raw.size:
             best = np.argsort(-lex_raw)[: w.lexical_candidates]
             candidates.update(int(i) for i in best if lex_raw[i] > 0)
-        wants_summary = bool(self.summaries) and asks_for_summary(question, self.summary_titles)
+        wants_summary = bool(self.summaries) and self.vocabulary.asks_for_summary(
+            question, self.summary_titles)
         if wants_summary:
             candidates.update(self.summaries)
         floor = min(dense.values()) if dense else 0.0
