@@ -47,6 +47,14 @@ def dl_bot(dl_settings: Settings, embedder: Embedder) -> QABot:
 
 
 @pytest.fixture(scope="session")
+def os_bot(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> QABot:
+    """The operating-systems notes: Q:/A: lines, <details> blocks and a multi-line CSV."""
+    base = tmp_path_factory.mktemp("os")
+    notes = make_corpus(base / "corpus", *sorted((EVAL / "operating-systems").iterdir()))
+    return QABot(Settings(corpus=notes, index=base / "index"), embedder=embedder, log=lambda m: None)
+
+
+@pytest.fixture(scope="session")
 def theory_bot(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> QABot:
     base = tmp_path_factory.mktemp("theory")
     settings = Settings(corpus=make_corpus(base / "corpus", THEORY_CORPUS), index=base / "index")

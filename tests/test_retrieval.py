@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import EVAL
 
@@ -156,19 +158,27 @@ def test_repeated_question_is_served_from_cache(dl_bot):
     assert dl_bot.search("how does transfer learning work?") is first
 
 
-# Held-out test splits (never used for tuning). The targets are top-1 >= 95%, >= 90% of
-# off-topic refused with >= 95% in-scope answered (deep learning) and top-1 >= 90% (theory); these
-# floors sit just under what the current design measures, so any regression fails.
-def test_deep_learning_test_split_does_not_regress(dl_bot):
-    report = evaluate(dl_bot, load_cases(EVAL / "deep-learning-basics.test.jsonl", dl_bot))
-    assert report.in_scope >= 40 and report.off_topic >= 12
-    assert report.top1 >= 0.90, report.misses
-    assert report.refused >= 0.70, report.misses
-    assert report.in_scope_answered >= 0.88, report.misses
+# Held-out test splits, written by helpers who saw only the notes, run once after all tuning on dev
+# (README "Accuracy"). The targets: top-1 >= 95%, >= 95% of in-scope answered and >= 90% of
+# off-topic refused (deep learning), top-1 >= 90% (theory). Floors sit a question or two under what
+# the design measures, so a regression fails; deep-learning refusal misses its target (README).
+@pytest.mark.parametrize("bot, name, top1, answered, refused", [
+    ("dl_bot", "deep-learning-basics", 0.95, 0.95, 0.65),
+    ("theory_bot", "data-science-theory", 0.90, 0.92, 0.90),
+    ("os_bot", "operating-systems", 0.93, 0.90, 0.75),
+])
+def test_held_out_split_does_not_regress(request, bot, name, top1, answered, refused):
+    bot = request.getfixturevalue(bot)
+    report = evaluate(bot, load_cases(EVAL / f"{name}.test.jsonl", bot))
+    assert report.in_scope >= 39 and report.off_topic >= 18
+    assert report.top1 >= top1, report.misses
+    assert report.in_scope_answered >= answered, report.misses
+    assert report.refused >= refused, report.misses
 
 
-def test_theory_test_split_does_not_regress(theory_bot):
-    report = evaluate(theory_bot, load_cases(EVAL / "data-science-theory.test.jsonl", theory_bot))
-    assert report.in_scope >= 40
-    assert report.top1 >= 0.87, report.misses
-    assert report.refused >= 0.80, report.misses
+@pytest.mark.parametrize("name", ["deep-learning-basics", "data-science-theory", "operating-systems"])
+def test_dev_and_test_splits_share_no_question(name):
+    def questions(split: str) -> set[str]:
+        lines = (EVAL / f"{name}.{split}.jsonl").read_text(encoding="utf-8").splitlines()
+        return {" ".join(json.loads(line)["question"].lower().split()) for line in lines if line}
+    assert not questions("dev") & questions("test")
