@@ -16,7 +16,7 @@ import os
 import shutil
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import faiss
@@ -87,8 +87,8 @@ class Index:
     vectors: faiss.Index
     lexical: Lexical
     vocabulary: dict  # Vocabulary.to_json(): words, acronyms and abbreviations of the notes
-    open: list[OpenQuestion] = field(default_factory=list)  # asked by the notes, not answered
-    open_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    open: list[OpenQuestion]  # questions the notes ask but do not answer
+    open_vectors: np.ndarray  # one row per open question
 
     def vector(self, key: int) -> np.ndarray:
         return self.vectors.reconstruct(int(key))
