@@ -34,7 +34,7 @@ def documents(draw) -> tuple[str, list[str]]:
     for s in range(draw(st.integers(1, 3))):
         parts.append(f"## Section {s}")
         for q in range(draw(st.integers(1, 3))):
-            question = f"Question {s}.{q} {draw(phrase)}?"
+            question = f"What about {s}.{q} {draw(phrase)}?"
             parts.append(f"### {question}")
             body = draw(st.lists(answer_block, max_size=4))
             parts.extend(body)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import DL_CORPUS, FIXTURES, THEORY_CORPUS
 
+from qabot.chunk import slugify
 from qabot.corpus import load_corpus
 from qabot.errors import CorpusError
 from qabot.markdown import parse_markdown
@@ -153,6 +154,20 @@ def test_a_csv_answer_over_several_lines_keeps_its_whole_line_range(tmp_path):
     assert race.lines == (2, 5) and lock.lines == (6, 6)
     assert [p.lines for p in race.passages] == [(2, 2), (4, 4), (5, 5)]
     assert race.passages[1].markdown == "- lost update"
+
+
+@pytest.mark.parametrize("heading, question", [
+    ("### 1.2 What is a p-value? ⭐ 🟡 Medium", "What is a p-value?"),
+    ("### Q3: Why divide by n-1? 🔴 Hard", "Why divide by n-1?"),
+    ("### 2.4.1) What is the CLT? (Easy)", "What is the CLT?"),
+    ("### What is bagging? — Advanced", "What is bagging?"),
+    ("### 2 layers or 3?", "2 layers or 3?"),  # a number that is not a numbering
+    ("### Why is training hard", "Why is training hard"),  # a word that is not a marker
+])
+def test_numbering_and_difficulty_markers_are_not_part_of_the_question(tmp_path, heading, question):
+    (tmp_path / "n.md").write_text(f"# T\n\n## S\n\n{heading}\n\nAn answer.\n")
+    (chunk,) = load_corpus(tmp_path).chunks
+    assert chunk.question == question and chunk.anchor == slugify(heading.lstrip("# "))
 
 
 def test_duplicate_questions_get_distinct_ids_and_a_warning(tmp_path):

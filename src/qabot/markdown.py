@@ -31,7 +31,9 @@ _PLACEHOLDERS = {"", "answer here", "todo", "to do", "tbd", "tba", "coming soon"
 _Q_PREFIXES = ("q:", "question:")
 _A_PREFIXES = ("a:", "answer:")
 # "1. ", "Q3) ", "Question 2: " in front of a question heading.
-_NUMBERING = re.compile(r"^\s*(?:q(?:uestion)?\s*)?\d+[.):]\s+", re.IGNORECASE)
+# "3. ", "Q3: ", "1.2 ", "1.2.3) " before a question; not "2 layers or 3?"
+_NUMBERING = re.compile(r"^\s*(?:q(?:uestion)?\s*)?(?:\d+(?:\.\d+)+[.):]?|\d+[.):])\s+",
+                        re.IGNORECASE)
 
 
 @dataclass
@@ -256,13 +258,28 @@ def inline_text(inline: Token | None) -> str:
 
 
 def _clean(text: str) -> str:
-    """Trim whitespace and trailing emoji / difficulty markers (👶 ⭐️ 🚀, joiners, selectors)."""
+    """Trim whitespace and trailing emoji / difficulty markers: 👶 ⭐️ 🚀 (with joiners and
+    selectors), "🟡 Medium", "⭐ Hard", "(Easy)", "[Advanced]", "— Hard"."""
     text = " ".join(text.split())
-    end = len(text)
-    while end and (text[end - 1].isspace() or unicodedata.category(text[end - 1]) in
-                   {"So", "Sk", "Cf", "Mn", "Me", "Cs", "Co"}):
-        end -= 1
-    return text[:end]
+    while True:
+        end = len(text)
+        while end and (text[end - 1].isspace() or _is_marker(text[end - 1])):
+            end -= 1
+        text = text[:end]
+        head, _, last = text.rpartition(" ")
+        bracketed = last[:1] in "([" and last[-1:] in ")]"
+        if (last.strip("()[]").lower() in _DIFFICULTY and head
+                and (bracketed or _is_marker(head[-1]) or unicodedata.category(head[-1]) == "Pd")):
+            text = head.rstrip(" -–—")
+        else:
+            return text
+
+
+_DIFFICULTY = frozenset("easy medium hard beginner intermediate advanced expert".split())
+
+
+def _is_marker(ch: str) -> bool:
+    return unicodedata.category(ch) in {"So", "Sk", "Cf", "Mn", "Me", "Cs", "Co"}
 
 
 def _heading_question(block: _Block) -> str:
