@@ -47,11 +47,18 @@ def dl_bot(dl_settings: Settings, embedder: Embedder) -> QABot:
 
 
 @pytest.fixture(scope="session")
-def os_bot(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> QABot:
-    """The operating-systems notes: Q:/A: lines, <details> blocks and a multi-line CSV."""
-    base = tmp_path_factory.mktemp("os")
-    notes = make_corpus(base / "corpus", *sorted((EVAL / "operating-systems").iterdir()))
-    return QABot(Settings(corpus=notes, index=base / "index"), embedder=embedder, log=lambda m: None)
+def eval_bot(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder):
+    """A bot over one of the evaluation corpora in tests/eval/NAME/, built once per session."""
+    bots: dict[str, QABot] = {}
+
+    def get(name: str) -> QABot:
+        if name not in bots:
+            base = tmp_path_factory.mktemp(name)
+            notes = make_corpus(base / "corpus", *sorted((EVAL / name).iterdir()))
+            bots[name] = QABot(Settings(corpus=notes, index=base / "index"), embedder=embedder,
+                               log=lambda m: None)
+        return bots[name]
+    return get
 
 
 @pytest.fixture(scope="session")
