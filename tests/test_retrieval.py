@@ -63,6 +63,7 @@ def test_acronyms_and_typos_are_repaired(dl_bot):
     assert "layer normalization" in vocabulary.expand("BN vs LN")
     assert vocabulary.expand("vanishng gradints") == "vanishing gradients"
     assert vocabulary.expand("finetuning definition") == "fine tuning definition"
+    assert vocabulary.expand("xaiver init") == "xavier init"  # a swap of two letters is one typo
     assert vocabulary.expand("capital of France") == "capital of France"  # real words stay
 
 
@@ -151,6 +152,18 @@ def test_a_question_the_notes_ask_but_leave_unanswered_is_not_covered(theory_bot
     assert len(result.answer.related) == 3  # the neighbours it does answer, as suggestions
     assert "leave it unanswered" in reply(theory_bot, "what is mean average precision at k?")[0][0].content
     assert theory_bot.ask("what is precision at k and recall at k?").answered
+
+
+def test_words_neither_the_notes_nor_the_model_know_need_a_higher_score(dl_bot):
+    vocabulary = dl_bot.retriever.vocabulary
+    assert vocabulary.strange("how does lora fine tuning work") == ("lora",)
+    assert vocabulary.strange("why do transformers use layer norm") == ()  # real words
+    ranking = dl_bot.retriever.rank("how does LoRA fine-tuning reduce the number of trainable "
+                                    "parameters", 3)
+    threshold = dl_bot.settings.threshold
+    assert ranking.strange and ranking.hits[0].score >= threshold  # close enough without LoRA…
+    assert not ranking.answers(threshold)  # …but not past the margin its unknown words cost
+    assert not dl_bot.ask("how does LoRA fine-tuning reduce the number of trainable parameters").answered
 
 
 def test_repeated_question_is_served_from_cache(dl_bot):

@@ -66,8 +66,7 @@ def evaluate(bot: QABot, cases: list[Case]) -> Report:
     for case in cases:
         ranking = bot.retriever.rank(case.question, 5)
         ids = [h.chunk.id for h in ranking.hits]
-        # A match with a question the notes leave unanswered refuses at any threshold.
-        top = ranking.hits[0].score if ranking.answers(-1.0) else -1.0
+        top = ranking.confidence
         rank = ids.index(case.expected) + 1 if case.expected in ids else None
         scored.append((case, top, rank, ids[0] if ids else None))
     inside = [s for s in scored if s[0].expected is not None]

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from .errors import QueryError
 
@@ -121,6 +121,12 @@ class Vocabulary:
         repaired = " ".join(fixed.get(w, w) for w in words(text)) if fixed else text
         return f"{repaired} ({', '.join(extra)})" if extra else repaired
 
+    def strange(self, text: str) -> tuple[str, ...]:
+        """Words of the (repaired) question that neither the notes nor the model's vocabulary
+        know: a sign it is about something the notes do not cover ("lora", "rmsnorm")."""
+        return tuple(t for t in dict.fromkeys(words(text)) if t.isalpha() and len(t) > 2
+                     and t not in _STOP and t not in self.words and t not in self.known)
+
     def asks_for_summary(self, text: str, title: str = "") -> bool:
         """True when the question asks for a summary of the whole notes, not of one topic: a
         summary word and no other word of the notes but the title's or generic ones ("revision
@@ -144,7 +150,7 @@ class Vocabulary:
 
     def _correct(self, token: str) -> str | None:
         budget = 1 if len(token) < 8 else 2
-        match = process.extractOne(token, self.words, scorer=Levenshtein.distance,
+        match = process.extractOne(token, self.words, scorer=OSA.distance,
                                    score_cutoff=budget)
         return match[0] if match else None
 

@@ -24,6 +24,7 @@ class Weights:
     lexical: float = 0.3  # share of the saturated BM25 score
     coverage: float = 0.1  # share of the IDF-weighted coverage of the question's words
     passage_discount: float = 0.05  # a passage match is weaker evidence than a question match
+    strange_margin: float = 0.05  # more score needed when the question has words nobody knows
     summary_discount: float = 0.15  # and a summary section's passage repeats a detailed answer
     dense_keys: int = 256  # nearest keys fetched from FAISS before grouping by chunk
     lexical_candidates: int = 20
@@ -45,9 +46,20 @@ class Ranking:
     # A question the notes ask without answering that matches better than any answer: the
     # honest reply is "not covered", not the nearest answered neighbour.
     open: OpenQuestion | None = None
+    # Words that neither the notes nor the model's vocabulary know ("LoRA", "RMSNorm", "warmup"):
+    # such a question is likelier about something else, so its top score must clear a margin.
+    strange: tuple[str, ...] = ()
+    margin: float = 0.0
+
+    @property
+    def confidence(self) -> float:
+        """The top score less any margin owed; -1 when nothing may be answered."""
+        if not self.hits or self.open is not None:
+            return -1.0
+        return self.hits[0].score - (self.margin if self.strange else 0.0)
 
     def answers(self, threshold: float) -> bool:
-        return bool(self.hits) and self.hits[0].score >= threshold and self.open is None
+        return self.confidence >= threshold
 
 
 class Retriever:
@@ -93,7 +105,8 @@ class Retriever:
         hits.sort(key=lambda h: (-h.score, h.chunk.id))
         hits = hits[:top]
         focus = self._focus(hits[0].chunk, q, query) if hits else None
-        return Ranking(query, tuple(hits), focus, self._open(q, hits[0].dense) if hits else None)
+        return Ranking(query, tuple(hits), focus, self._open(q, hits[0].dense) if hits else None,
+                       self.vocabulary.strange(query), w.strange_margin)
 
     def _open(self, q: np.ndarray, best: float) -> OpenQuestion | None:
         if not self.index.open:
