@@ -62,7 +62,7 @@ def load_cases(path: Path, bot: QABot) -> list[Case]:
 
 def evaluate(bot: QABot, cases: list[Case]) -> Report:
     threshold = bot.settings.threshold
-    scored = []  # (case, top score, rank of expected or None, top chunk id)
+    scored = []  # (case, confidence, rank of expected or None, top chunk id)
     for case in cases:
         ranking = bot.retriever.rank(case.question, 5)
         ids = [h.chunk.id for h in ranking.hits]

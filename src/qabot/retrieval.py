@@ -1,7 +1,9 @@
 """Hybrid retrieval: dense (max over each chunk's keys) fused with BM25, then an honest threshold.
 
-A chunk's score is (1 - w) * cosine + w * bm25 / (bm25 + scale), where `scale` is the median BM25
-score of the corpus's own questions, so the lexical part means the same on any corpus.
+A chunk's score is 0.6 * cosine + 0.3 * bm25 / (bm25 + scale) + 0.1 * coverage, where `scale` is
+the median BM25 score of the corpus's own questions, so the lexical part means the same on any
+corpus. The top score, less a margin for words nobody knows, must reach the threshold, and no
+question the notes leave unanswered may match better (`Ranking.confidence`).
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ class Weights:
     lexical: float = 0.3  # share of the saturated BM25 score
     coverage: float = 0.1  # share of the IDF-weighted coverage of the question's words
     passage_discount: float = 0.05  # a passage match is weaker evidence than a question match
-    strange_margin: float = 0.05  # more score needed when the question has words nobody knows
     summary_discount: float = 0.15  # and a summary section's passage repeats a detailed answer
+    strange_margin: float = 0.05  # more score needed when the question has words nobody knows
     dense_keys: int = 256  # nearest keys fetched from FAISS before grouping by chunk
     lexical_candidates: int = 20
 
