@@ -65,7 +65,7 @@ class Keys:
         passage: list[int] = []
         for i, c in enumerate(chunks):
             own = [(c.question, -1)]
-            if c.section and c.section != c.question:
+            if not c.is_section:
                 own.append((f"{c.section}: {c.question}", -1))
             elif c.title and c.title != c.question:  # a section chunk: an overview of the document
                 own.append((f"{c.title}: {c.question}", -1))
