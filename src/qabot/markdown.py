@@ -30,8 +30,7 @@ _SEPARATOR_KINDS = {"hr"}
 _PLACEHOLDERS = {"", "answer here", "todo", "to do", "tbd", "tba", "coming soon", "wip"}
 _Q_PREFIXES = ("q:", "question:")
 _A_PREFIXES = ("a:", "answer:")
-# "1. ", "Q3) ", "Question 2: " in front of a question heading.
-# "3. ", "Q3: ", "1.2 ", "1.2.3) " before a question; not "2 layers or 3?"
+# "1. ", "Q3) ", "Question 2: ", "1.2 ", "1.2.3) " in front of a question; not "2 layers or 3?"
 _NUMBERING = re.compile(r"^\s*(?:q(?:uestion)?\s*)?(?:\d+(?:\.\d+)+[.):]?|\d+[.):])\s+",
                         re.IGNORECASE)
 
@@ -71,7 +70,7 @@ class ParsedDocument:
     title: str
     chunks: list[Chunk]
     warnings: list[str]
-    open: list[OpenQuestion] = field(default_factory=list)  # asked, not answered
+    open: list[OpenQuestion]  # asked, not answered
 
 
 def parse_markdown(text: str, file: str) -> ParsedDocument:
