@@ -18,7 +18,8 @@ from .bot import QABot, Result, append_jsonl  # noqa: E402
 from .errors import QabotError  # noqa: E402
 
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
-NOT_COVERED = "**Not covered in these notes.** The closest questions they do answer:"
+NOT_COVERED = "**Not covered in these notes.**"
+CLOSEST = "The closest questions they do answer:"
 _MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|~")
 
 
@@ -70,13 +71,10 @@ def reply(bot: QABot, message: str) -> tuple[list[gr.ChatMessage], list[str], di
     related = [r.question for r in answer.related]
     if not answer.answered or result.chunk is None:
         listing = "\n".join(f"- {escape(q)}" for q in related)
-        head = NOT_COVERED
-        if result.open is not None:  # the notes ask it themselves, without an answer yet
-            o = result.open
-            head = NOT_COVERED.replace(" The closest", f" They ask “{escape(o.question)}” "
-                                       f"({escape(o.file)}, line {o.line}) but leave it "
-                                       "unanswered. The closest")
-        content = f"{head}\n\n{listing}"
+        asked = "" if result.open is None else (  # the notes ask it themselves, unanswered
+            f" They ask “{escape(result.open.question)}” ({escape(result.open.file)}, line "
+            f"{result.open.line}) but leave it unanswered.")
+        content = f"{NOT_COVERED}{asked} {CLOSEST}\n\n{listing}"
         return [gr.ChatMessage(role="assistant", content=content)], related, {
             "question": answer.question, "answer_id": None, "score": answer.score}
     chunk = result.chunk
