@@ -25,6 +25,7 @@ CORPORA = {  # name → the notes (a file or a directory)
     "deep-learning-basics": ROOT / "corpus" / "deep-learning-basics.md",
     "data-science-theory": ROOT.parent / "shared" / "corpora" / "data-science-theory.md",
     "operating-systems": EVAL / "operating-systems",
+    "statistics": EVAL / "statistics",
 }
 
 
