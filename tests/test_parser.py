@@ -201,3 +201,50 @@ def test_corpus_with_nothing_answerable_is_an_error(tmp_path, files):
 def test_missing_corpus_directory_is_an_error(tmp_path):
     with pytest.raises(CorpusError, match="does not exist"):
         load_corpus(tmp_path / "nope")
+
+
+def test_list_items_that_open_with_a_question_are_questions(tmp_path):
+    (tmp_path / "net.md").write_text(
+        "# Networking\n\n## Transport\n\n"
+        "1. **What is TCP?**\n\n    A reliable, connection-oriented protocol.\n\n"
+        "    ```\n    SYN, SYN-ACK, ACK\n    ```\n\n"
+        "2. **What is UDP?**\n\n    Connectionless.\n\n"
+        "## Tips\n\n- **Pros**\n  - fast\n- **Cons**\n  - slow\n")
+    corpus = load_corpus(tmp_path)
+    tcp, udp, tips = corpus.chunks
+    assert (tcp.question, tcp.section, tcp.lines) == ("What is TCP?", "Transport", (5, 11))
+    assert tcp.answer == "A reliable, connection-oriented protocol.\n\n```\nSYN, SYN-ACK, ACK\n```"
+    assert tcp.passages[0].markdown == "A reliable, connection-oriented protocol."
+    assert udp.answer == "Connectionless." and udp.lines == (13, 15)
+    # a list of bold labels that are not questions stays one answer
+    assert tips.question == "Tips" and "- **Cons**" in tips.answer
+
+
+@pytest.mark.parametrize("pair, question, answer", [
+    ("Q. What is an index?\nAns: A lookup structure.", "What is an index?", "Ans: A lookup structure."),
+    ("Q3: What is a view?\nAnswer. A stored query.", "What is a view?", "Answer. A stored query."),
+    ("**Question: What is a key?**\n\n**A:** A unique column.", "What is a key?",
+     "**A:** A unique column."),
+    ("Q: Which is a join?\na) INNER\nb) UNION\nA: a", "Which is a join? a) INNER b) UNION", "A: a"),
+])
+def test_q_and_a_marker_variants(tmp_path, pair, question, answer):
+    (tmp_path / "db.md").write_text(f"# DB\n\n{pair}\n")
+    (chunk,) = load_corpus(tmp_path).chunks
+    assert (chunk.question, chunk.answer) == (question, answer)
+
+
+def test_question_answer_table_rows_are_questions(tmp_path):
+    (tmp_path / "cards.md").write_text(
+        "# Flashcards\n\n## Security\n\n| # | Question | Answer |\n|---|---|---|\n"
+        "| 1 | What is a salt? | Random data added **before hashing**. |\n"
+        "| 2 | What is a pepper? | TODO |\n\n"
+        "## Glossary\n\n| Term | Meaning |\n|---|---|\n| Nonce | A number used once |\n")
+    corpus = load_corpus(tmp_path)
+    salt, glossary = corpus.chunks
+    assert (salt.question, salt.section, salt.lines) == ("What is a salt?", "Security", (7, 7))
+    assert salt.answer == "Random data added **before hashing**."
+    assert salt.passages[0].text == "Random data added before hashing."
+    assert glossary.question == "Glossary"  # not a Question | Answer table: one section chunk
+    assert [(o.question, o.line) for o in corpus.open] == [("What is a pepper?", 8)]
+    assert any(w.startswith("cards.md:8: question 'What is a pepper?' has no answer") for w in
+               corpus.warnings)

@@ -1,14 +1,17 @@
 """Markdown notes → question chunks, using markdown-it-py's token stream (never regexes over raw text).
 
 A question is a heading one level below the document's sections, a bold-only paragraph,
-a `Q:` paragraph, or a `<details><summary>` block. A section with content but no questions is
-one chunk titled by its heading. Each chunk keeps its answer verbatim and its 1-based line range.
+a `Q:` paragraph, a `<details><summary>` block, an item of a list whose every item opens with a
+question, or a row of a table with Question and Answer columns. A section with content but no
+questions is one chunk titled by its heading. Each chunk keeps its answer verbatim and its
+1-based line range.
 """
 
 from __future__ import annotations
 
 import re
 import sys
+import textwrap
 import unicodedata
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -28,8 +31,12 @@ _MD = MarkdownIt("commonmark").enable("table")
 _SEPARATOR_KINDS = {"hr"}
 # Answers that only hold a place: "Answer here", "TODO".
 _PLACEHOLDERS = {"", "answer here", "todo", "to do", "tbd", "tba", "coming soon", "wip"}
-_Q_PREFIXES = ("q:", "question:")
-_A_PREFIXES = ("a:", "answer:")
+# "Q:", "Q.", "Q3:", "Question 3:" open a question; "A:", "Ans.", "Answer:" its answer (not "a)",
+# which lists an option). Matched on a paragraph's text, after markdown-it has parsed it.
+_Q_MARK = re.compile(r"^\s*(?:q|question)\s*\d*\s*[:.]\s*", re.IGNORECASE)
+_A_MARK = re.compile(r"^\s*(?:a\s*:|ans(?:wer)?\s*[:.])", re.IGNORECASE)
+_TABLE_QUESTION = {"question", "questions", "q"}
+_TABLE_ANSWER = {"answer", "answers", "a"}
 # "1. ", "Q3) ", "Question 2: ", "1.2 ", "1.2.3) " in front of a question; not "2 layers or 3?"
 _NUMBERING = re.compile(r"^\s*(?:q(?:uestion)?\s*)?(?:\d+(?:\.\d+)+[.):]?|\d+[.):])\s+",
                         re.IGNORECASE)
@@ -59,7 +66,7 @@ class _Question:
     text: str
     start: int  # 0-based line of the question
     anchor: str
-    kind: str  # heading | bold | qa | details | section
+    kind: str  # heading | bold | qa | details | item | section
     blocks: list[_Block] = field(default_factory=list)
     answer_from: int | None = None  # for `Q: … A: …` in one paragraph, the 0-based `A:` line
     closed: bool = False  # a <details> block saw its </details>
@@ -148,6 +155,16 @@ class _Walker:
                 q.blocks.append(block)
             return
         if q is None or q.kind != "heading":
+            if block.kind == "table" and _qa_columns(block) is not None:
+                self.end_question()
+                self.table(block)
+                return
+            items = _question_items(block, self.section)
+            if items:
+                for item in items:
+                    self.start_question(item)
+                self.end_question()
+                return
             started = _inline_question(block, self.section)
             if started is not None:
                 self.start_question(started)
@@ -160,8 +177,6 @@ class _Walker:
             self.section.blocks.append(block)
 
     def emit(self, q: _Question) -> None:
-        section = self.section.text if self.section is not None else ""
-        anchor = q.anchor or (self.section.anchor if self.section is not None else "")
         blocks = _trim(q.blocks)
         if q.answer_from is not None:
             first, last = q.answer_from, (blocks[-1].end if blocks else q.answer_from + 1)
@@ -184,10 +199,38 @@ class _Walker:
         while last > first + 1 and not self.lines[last - 1].strip():
             last -= 1
         answer = "\n".join(self.lines[first:last])
+        if q.kind == "item":  # a list item's answer is indented under its question
+            answer = textwrap.dedent(answer)
+        self.add_chunk(q, answer, last, tuple(passages))
+
+    def add_chunk(self, q: _Question, answer: str, last: int, passages: tuple[Passage, ...]) -> None:
+        section = self.section.text if self.section is not None else ""
         self.chunks.append(Chunk(
             id="", question=q.text or section, answer=answer, title=self.title, section=section,
-            file=self.file, lines=(q.start + 1, last), anchor=anchor, passages=tuple(passages),
+            file=self.file, lines=(q.start + 1, last),
+            anchor=q.anchor or (self.section.anchor if self.section is not None else ""),
+            passages=passages,
         ))
+
+    def table(self, block: _Block) -> None:
+        """Each body row of a Question | Answer table is a question; its answer is one cell."""
+        q_col, a_col = _qa_columns(block)  # type: ignore[misc]
+        anchor = self.section.anchor if self.section is not None else ""
+        for line, cells in _table_rows(block):
+            if len(cells) <= max(q_col, a_col):
+                continue
+            question = _clean(inline_text(cells[q_col]))
+            answer = cells[a_col].content.strip()
+            if not question:
+                continue
+            q = _Question(question, line, anchor, "table")
+            text = " ".join(inline_text(cells[a_col]).split())
+            if _is_placeholder([Passage(text, (line + 1, line + 1), answer)]):
+                self.open.append(OpenQuestion(question, self.file, line + 1))
+                self.warnings.append(f"{self.file}:{line + 1}: question {question!r} has no "
+                                     "answer text; it was skipped (fill in its Answer cell)")
+                continue
+            self.add_chunk(q, answer, line + 1, (Passage(text, (line + 1, line + 1), answer),))
 
 
 def _is_placeholder(passages: list[Passage]) -> bool:
@@ -293,12 +336,10 @@ def _inline_question(block: _Block, section: _Question | None) -> _Question | No
     if block.kind != "paragraph":
         return None
     text = inline_text(block.inline)
-    first_line = text.split("\n", 1)[0].strip().lower()
-    if first_line.startswith(_Q_PREFIXES):
+    if _Q_MARK.match(text):
         parts = text.split("\n")
-        a_at = next((i for i, p in enumerate(parts) if p.strip().lower().startswith(_A_PREFIXES)),
-                    None)
-        q_text = " ".join(parts[:a_at]).split(":", 1)[1]
+        a_at = next((i for i, p in enumerate(parts) if i and _A_MARK.match(p)), None)
+        q_text = _Q_MARK.sub("", " ".join(parts[:a_at]), count=1)
         q = _Question(_clean(q_text), block.start, anchor, "qa")
         if a_at is not None:
             q.answer_from = block.start + a_at
@@ -306,6 +347,60 @@ def _inline_question(block: _Block, section: _Question | None) -> _Question | No
     if _is_bold_only(block.inline) and not _clean(text).endswith(":"):
         return _Question(_clean(text), block.start, anchor, "bold")
     return None
+
+
+def _question_items(block: _Block, section: _Question | None) -> list[_Question]:
+    """The items of a list whose every item opens with a question ("1. **What is TCP?**" with
+    its answer indented below), at least one of them answered; else nothing."""
+    if block.kind not in ("bullet_list", "ordered_list"):
+        return []
+    anchor = section.anchor if section else ""
+    items: list[_Question] = []
+    depth = 0
+    for i, tok in enumerate(block.tokens):
+        if tok.type == "list_item_open" and depth == 1:
+            end = next(j for j in range(i + 1, len(block.tokens))
+                       if block.tokens[j].type == "list_item_close"
+                       and block.tokens[j].level == tok.level)
+            inner = _blocks(block.tokens[i + 1:end])
+            first = inner[0] if inner else None
+            if first is None or first.kind != "paragraph":
+                return []
+            text = _clean(_NUMBERING.sub("", " ".join(inline_text(first.inline).split())))
+            if not text.endswith("?"):
+                return []
+            item = _Question(text, tok.map[0] if tok.map else first.start, anchor, "item")
+            item.blocks = inner[1:]
+            items.append(item)
+        depth += tok.nesting
+    return items if any(item.blocks for item in items) else []
+
+
+def _qa_columns(block: _Block) -> tuple[int, int] | None:
+    """Column numbers of a table's Question and Answer headers, if it has both."""
+    header: list[str] = []
+    for tok in block.tokens:
+        if tok.type == "thead_close":
+            break
+        if tok.type == "inline":
+            header.append(" ".join(inline_text(tok).split()).lower().rstrip(":"))
+    q = next((i for i, h in enumerate(header) if h in _TABLE_QUESTION), None)
+    a = next((i for i, h in enumerate(header) if h in _TABLE_ANSWER), None)
+    return (q, a) if q is not None and a is not None else None
+
+
+def _table_rows(block: _Block) -> list[tuple[int, list[Token]]]:
+    """(0-based line, cell inline tokens) of each body row."""
+    rows: list[tuple[int, list[Token]]] = []
+    in_body = False
+    for tok in block.tokens:
+        if tok.type in ("tbody_open", "tbody_close"):
+            in_body = tok.type == "tbody_open"
+        elif tok.type == "tr_open" and in_body:
+            rows.append(((tok.map or (block.start,))[0], []))
+        elif tok.type == "inline" and in_body and rows:
+            rows[-1][1].append(tok)
+    return rows
 
 
 def _is_bold_only(inline: Token | None) -> bool:
@@ -424,7 +519,10 @@ def _passages(blocks: list[_Block], lines: list[str]) -> list[Passage]:
 
     def add(text: str, tok: Token) -> None:
         start, end = _span(tok)
-        out.append(Passage(text, (start, end), "\n".join(lines[start - 1:end]).rstrip()))
+        markdown = "\n".join(lines[start - 1:end]).rstrip()
+        if tok.type != "code_block":  # a passage of a list item's answer is indented
+            markdown = textwrap.dedent(markdown)
+        out.append(Passage(text, (start, end), markdown))
 
     for block in blocks:
         items: list[str] = []  # label of each open list item, outermost first
