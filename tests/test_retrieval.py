@@ -118,6 +118,8 @@ def test_a_request_for_a_summary_of_the_notes_gets_their_summary_section(dl_bot,
     ("summary of transfer learning", False),
     ("review of overfitting techniques", False),
     ("summary of the notes on normalization", False),
+    ("can u give me a sumary of evrything", True),  # misspelt summary and generic words
+    ("sumary of overfiting", False),
 ])
 def test_a_summary_of_one_topic_is_not_a_summary_of_the_notes(dl_bot, question, expected):
     vocabulary = dl_bot.retriever.vocabulary

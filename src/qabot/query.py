@@ -131,7 +131,7 @@ class Vocabulary:
         """True when the question asks for a summary of the whole notes, not of one topic: a
         summary word and no other word of the notes but the title's or generic ones ("revision
         sheet for dl basics", "recap before my exam"; not "summary of transfer learning")."""
-        tokens = words(text)
+        tokens = [self._summary_word(t) for t in words(text)]
         if not _SUMMARY_CUES & set(tokens):
             return False
         title_words = words(title)
@@ -139,6 +139,14 @@ class Vocabulary:
                                      for n in (2, 3) for i in range(len(title_words) - n + 1)}
         return not any(t in self.words for t in tokens
                        if t not in _SUMMARY_CUES and t not in _GENERIC and t not in titled)
+
+    def _summary_word(self, token: str) -> str:
+        """A misspelt word repaired: to a summary or generic word first ("sumary of evrything"),
+        else to a word of the notes ("sumary of overfiting" asks about one topic)."""
+        if len(token) < 5 or token in _SUMMARY_WORDS or token in self.words or token in self.known:
+            return token
+        match = process.extractOne(token, _SUMMARY_WORDS, scorer=OSA.distance, score_cutoff=1)
+        return match[0] if match else self._correct(token) or token
 
     def _split(self, token: str) -> str | None:
         """A run-together compound of two words of the notes: "finetuning" → "fine tuning"."""
@@ -201,4 +209,5 @@ _GENERIC = frozenset(
     "concepts concept topics topic ideas idea terms things thing notes note document material "
     "course chapter guide covered cover quick quickly short brief briefly page pages line lines "
     "table tables list lists bullet bullets sheet please give show want need get make like exam "
-    "exams test tests study whole entire single".split())
+    "exams test tests study whole entire single last minute".split())
+_SUMMARY_WORDS = _SUMMARY_CUES | _GENERIC
