@@ -248,3 +248,25 @@ def test_question_answer_table_rows_are_questions(tmp_path):
     assert [(o.question, o.line) for o in corpus.open] == [("What is a pepper?", 8)]
     assert any(w.startswith("cards.md:8: question 'What is a pepper?' has no answer") for w in
                corpus.warnings)
+
+
+@pytest.mark.parametrize("name, data", [
+    ("bom.csv", "\ufeffQuestion,Answer\nWhat is a BOM?,A byte order mark.\n"),
+    ("semi.csv", "question;answer\nWhat is a BOM?;A byte order mark.\n"),
+    ("anki.tsv", "front\tback\tdeck\nWhat is a BOM?\tA byte order mark.\tFormats\n"),
+    ("upper.jsonl", '{"Question": "What is a BOM?", "Answer": "A byte order mark."}\n'),
+])
+def test_question_tables_in_the_shapes_spreadsheets_and_flashcard_tools_export(tmp_path, name, data):
+    (tmp_path / name).write_text(data, encoding="utf-8")
+    (chunk,) = load_corpus(tmp_path).chunks
+    assert (chunk.question, chunk.answer) == ("What is a BOM?", "A byte order mark.")
+    assert chunk.section == ("Formats" if name == "anki.tsv" else "")
+
+
+def test_a_table_without_question_and_answer_columns_is_skipped_not_fatal(tmp_path):
+    (tmp_path / "bad.csv").write_text("foo,bar\n1,2\n")
+    (tmp_path / "good.md").write_text("**What is good?**\n\nThis.\n")
+    corpus = load_corpus(tmp_path)
+    assert [c.question for c in corpus.chunks] == ["What is good?"]
+    assert corpus.warnings == ("bad.csv:1: the header must name a question and an answer column "
+                               "(as question,answer or front,back; found 'foo,bar'); file skipped",)

@@ -18,7 +18,10 @@ from .errors import CorpusError
 from .markdown import ParsedDocument, answer_passages, parse_markdown
 
 MARKDOWN = {".md", ".markdown"}
-TABLES = {".csv", ".jsonl"}
+TABLES = {".csv", ".tsv", ".jsonl"}
+# Column names of question/answer tables, as flashcard tools export them ("front"/"back").
+COLUMNS = {"question": ("question", "q", "front", "prompt"), "answer": ("answer", "a", "back"),
+           "section": ("section", "topic", "category", "deck")}
 SUPPORTED = MARKDOWN | TABLES
 # Indexes are rebuilt when the code that parses or keys the notes changes, not only when the notes do.
 CODE_VERSION = hashlib.sha256(b"".join(
@@ -58,7 +61,7 @@ def load_corpus(root: Path) -> Corpus:
     for path in corpus_files(root):
         rel = path.relative_to(root).as_posix()
         if path.suffix.lower() not in SUPPORTED:
-            warnings.append(f"{rel}: ignored (not .md, .markdown, .csv or .jsonl)")
+            warnings.append(f"{rel}: ignored (not .md, .markdown, .csv, .tsv or .jsonl)")
             continue
         data = path.read_bytes()
         try:
@@ -67,7 +70,11 @@ def load_corpus(root: Path) -> Corpus:
             warnings.append(f"{rel}: not valid UTF-8 at byte {exc.start}; file skipped "
                             "(re-save it as UTF-8)")
             continue
-        doc = _parse(text, rel, path.suffix.lower())
+        try:
+            doc = _parse(text, rel, path.suffix.lower())
+        except CorpusError as exc:
+            warnings.append(f"{exc}; file skipped")
+            continue
         found = doc.chunks
         warnings.extend(doc.warnings)
         open_questions.extend(doc.open)
@@ -85,7 +92,7 @@ def load_corpus(root: Path) -> Corpus:
 def _parse(text: str, rel: str, suffix: str) -> ParsedDocument:
     if suffix in MARKDOWN:
         return parse_markdown(text, rel)
-    rows = _csv_rows(text, rel) if suffix == ".csv" else _jsonl_rows(text, rel)
+    rows = _jsonl_rows(text, rel) if suffix == ".jsonl" else _csv_rows(text, rel)
     chunks: list[Chunk] = []
     notes: list[str] = []
     open_questions: list[OpenQuestion] = []
@@ -94,6 +101,7 @@ def _parse(text: str, rel: str, suffix: str) -> ParsedDocument:
         if isinstance(row, str):
             notes.append(row)
             continue
+        row = _columns(row)
         question = " ".join(str(row.get("question") or "").split())
         raw = str(row.get("answer") or "")
         answer = raw.strip()
@@ -117,17 +125,29 @@ def _leading_lines(text: str) -> int:
 Rows = list[tuple[int, int, dict[str, str] | str]]
 
 
+def _columns(row: dict) -> dict:
+    """A row's fields under their standard names, whatever case or synonym the file used."""
+    lowered = {str(k).strip().lower(): v for k, v in row.items()}
+    return {name: next((lowered[k] for k in names if lowered.get(k) not in (None, "")), None)
+            for name, names in COLUMNS.items()}
+
+
 def _csv_rows(text: str, rel: str) -> Rows:
-    reader = csv.DictReader(io.StringIO(text))
-    fields = {(f or "").strip().lower() for f in reader.fieldnames or []}
-    if not {"question", "answer"} <= fields:
-        raise CorpusError(f"{rel}:1: CSV header must name 'question' and 'answer' columns "
-                          f"(found {sorted(fields)})")
+    header = text.split("\n", 1)[0]
+    # Comma, tab (.tsv, Anki exports) or semicolon (spreadsheets in many locales): whichever
+    # splits the header into question and answer columns.
+    for delimiter in (",", "\t", ";"):
+        reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+        fields = {(f or "").strip().lower() for f in reader.fieldnames or []}
+        if fields & set(COLUMNS["question"]) and fields & set(COLUMNS["answer"]):
+            break
+    else:
+        raise CorpusError(f"{rel}:1: the header must name a question and an answer column "
+                          f"(as question,answer or front,back; found {header.strip()[:80]!r})")
     rows: Rows = []
     start = 2
     for row in reader:
-        clean = {(k or "").strip().lower(): v for k, v in row.items()}
-        rows.append((start, reader.line_num, clean))  # a quoted field may span several lines
+        rows.append((start, reader.line_num, row))  # a quoted field may span several lines
         start = reader.line_num + 1
     return rows
 
