@@ -270,3 +270,14 @@ def test_a_table_without_question_and_answer_columns_is_skipped_not_fatal(tmp_pa
     assert [c.question for c in corpus.chunks] == ["What is good?"]
     assert corpus.warnings == ("bad.csv:1: the header must name a question and an answer column "
                                "(as question,answer or front,back; found 'foo,bar'); file skipped",)
+
+
+def test_question_headings_at_the_top_level_keep_their_sub_headings_in_the_answer(tmp_path):
+    (tmp_path / "ml.md").write_text(
+        "# ML\n\n## 1. What is overfitting?\n\nMemorising noise.\n\n### Example\n\nA degree-15 "
+        "fit.\n\n## 2. What is bagging?\n\nBootstrap aggregating.\n\n### Example\n\nForests.\n")
+    overfitting, bagging = load_corpus(tmp_path).chunks
+    assert (overfitting.question, overfitting.lines) == ("What is overfitting?", (3, 9))
+    assert overfitting.answer.endswith("### Example\n\nA degree-15 fit.")
+    assert overfitting.path == "ML › What is overfitting?"
+    assert (bagging.question, bagging.anchor) == ("What is bagging?", "2-what-is-bagging")

@@ -91,9 +91,7 @@ def parse_markdown(text: str, file: str) -> ParsedDocument:
     if title_block is not None and not title:
         title = _clean(inline_text(title_block.inline))
     title = title or file.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    levels = sorted({b.level for b in headings if b is not title_block})
-    section_level = levels[0] if levels else 0
-    question_level = levels[1] if len(levels) > 1 else 0
+    section_level, question_level = _heading_levels([b for b in headings if b is not title_block])
 
     walker = _Walker(lines, file, title)
     anchors = SlugCounter()
@@ -109,6 +107,19 @@ def parse_markdown(text: str, file: str) -> ParsedDocument:
             walker.add(block)
     walker.end_section()
     return ParsedDocument(title, walker.chunks, warnings + walker.warnings, walker.open)
+
+
+def _heading_levels(headings: list[_Block]) -> tuple[int, int]:
+    """(section level, question level); 0 = none. Questions are one level below the sections
+    ("## Topic" / "### Loss vs. Cost"), unless the top level itself is mostly phrased as
+    questions ("## 1. What is X?" with "### Example" inside its answer): then it holds them."""
+    levels = sorted({b.level for b in headings})
+    if not levels:
+        return 0, 0
+    top = [_heading_question(b) for b in headings if b.level == levels[0]]
+    if 2 * sum(t.endswith("?") for t in top) > len(top):
+        return 0, levels[0]
+    return levels[0], (levels[1] if len(levels) > 1 else 0)
 
 
 class _Walker:
