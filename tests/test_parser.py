@@ -159,6 +159,7 @@ def test_a_csv_answer_over_several_lines_keeps_its_whole_line_range(tmp_path):
 @pytest.mark.parametrize("heading, question", [
     ("### 1.2 What is a p-value? ⭐ 🟡 Medium", "What is a p-value?"),
     ("### Q3: Why divide by n-1? 🔴 Hard", "Why divide by n-1?"),
+    ("### Q: What is a z-score?", "What is a z-score?"),
     ("### 2.4.1) What is the CLT? (Easy)", "What is the CLT?"),
     ("### What is bagging? — Advanced", "What is bagging?"),
     ("### 2 layers or 3?", "2 layers or 3?"),  # a number that is not a numbering

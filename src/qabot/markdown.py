@@ -336,7 +336,7 @@ def _is_marker(ch: str) -> bool:
 
 
 def _heading_question(block: _Block) -> str:
-    return _clean(_NUMBERING.sub("", inline_text(block.inline)))
+    return _clean(_Q_MARK.sub("", _NUMBERING.sub("", inline_text(block.inline)), count=1))
 
 
 def _inline_question(block: _Block, section: _Question | None) -> _Question | None:
