@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from conftest import EVAL
@@ -139,6 +142,21 @@ def test_aliases_the_notes_give_in_parentheses_are_mined_both_ways():
     ])
     assert vocabulary.aliases == {"lasso": "l1", "l1": "lasso"}
     assert vocabulary.expand("what is the lasso penalty") == "what is the lasso penalty (l1)"
+
+
+def test_hyphenated_terms_written_without_the_hyphen_are_found():
+    vocabulary = Vocabulary.from_texts(["Do you know how K-means works?", "What is TF-IDF?"])
+    assert vocabulary.expand("kmeans vs tfidf") == "k means vs tf idf"
+
+
+def test_a_typo_gets_the_same_repair_whatever_the_hash_seed(tmp_path):
+    # "yhat" is one edit from "hat", "that" and "what": ties are broken by rule, not set order
+    script = ("from qabot.query import Vocabulary; "
+              "print(Vocabulary.from_texts(['y hat that what']).expand('yhat'))")
+    repairs = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                              env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout.strip()
+               for seed in range(6)}
+    assert repairs == {"hat"}
 
 
 def test_an_alias_finds_the_section_named_by_the_other_name(theory_bot, dl_bot):

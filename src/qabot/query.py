@@ -62,14 +62,20 @@ class Vocabulary:
     prefixes: dict[str, str]  # "norm" → "normalization": the commonest longer word of the notes
     known: frozenset[str] = frozenset()  # real words (the model's vocabulary): never "corrected"
     aliases: dict[str, str] = field(default_factory=dict)  # "lasso" ↔ "l1", "glorot" ↔ "xavier"
+    compounds: dict[str, str] = field(default_factory=dict)  # "kmeans" → "k means" (K-means)
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> Vocabulary:
         vocab: Counter[str] = Counter()
         phrases: Counter[str] = Counter()
         aliases: dict[str, str] = {}
+        compounds: dict[str, str] = {}
         for text in texts:
             aliases.update(_aliases(text))
+            for raw in text.split():
+                parts = words(raw) if "-" in raw else []
+                if 2 <= len(parts) <= 3 and not "".join(parts).isdigit():
+                    compounds["".join(parts)] = " ".join(parts)
             tokens = words(text)
             vocab.update(tokens)
             content = [t for t in tokens if t.isalpha() and t not in _STOP]
@@ -88,16 +94,17 @@ class Vocabulary:
             for n in range(4, len(word) - 2):
                 if word[:n] not in vocab and word.isalpha():
                     prefixes.setdefault(word[:n], word)
-        return cls(frozenset(vocab), acronyms, prefixes, aliases=aliases)
+        compounds = {k: v for k, v in compounds.items() if k not in vocab}
+        return cls(frozenset(vocab), acronyms, prefixes, aliases=aliases, compounds=compounds)
 
     def to_json(self) -> dict:
         return {"words": sorted(self.words), "acronyms": self.acronyms, "prefixes": self.prefixes,
-                "aliases": self.aliases}
+                "aliases": self.aliases, "compounds": self.compounds}
 
     @classmethod
     def from_json(cls, data: dict, known: Iterable[str] = ()) -> Vocabulary:
         return cls(frozenset(data["words"]), data["acronyms"], data["prefixes"], frozenset(known),
-                   data.get("aliases", {}))
+                   data.get("aliases", {}), data.get("compounds", {}))
 
     def expand(self, text: str) -> str:
         """The question with typos corrected and unknown acronyms followed by their expansion."""
@@ -106,6 +113,9 @@ class Vocabulary:
         for token in dict.fromkeys(words(text)):
             if token in self.aliases:
                 extra.append(self.aliases[token])
+            if token in self.compounds:  # written without its hyphen: "kmeans", "tfidf"
+                fixed[token] = self.compounds[token]
+                continue
             if token in self.words or token in _STOP or token.isdigit():
                 continue
             if 2 <= len(token) <= 4 and token in self.acronyms:
@@ -145,8 +155,7 @@ class Vocabulary:
         else to a word of the notes ("sumary of overfiting" asks about one topic)."""
         if len(token) < 5 or token in _SUMMARY_WORDS or token in self.words or token in self.known:
             return token
-        match = process.extractOne(token, _SUMMARY_WORDS, scorer=OSA.distance, score_cutoff=1)
-        return match[0] if match else self._correct(token) or token
+        return _nearest(token, _SUMMARY_WORDS, 1) or self._correct(token) or token
 
     def _split(self, token: str) -> str | None:
         """A run-together compound of two words of the notes: "finetuning" → "fine tuning"."""
@@ -157,10 +166,17 @@ class Vocabulary:
         return None
 
     def _correct(self, token: str) -> str | None:
-        budget = 1 if len(token) < 8 else 2
-        match = process.extractOne(token, self.words, scorer=OSA.distance,
-                                   score_cutoff=budget)
-        return match[0] if match else None
+        return _nearest(token, self.words, 1 if len(token) < 8 else 2)
+
+
+def _nearest(token: str, choices: Iterable[str], budget: int) -> str | None:
+    """The closest word within `budget` edits (transpositions count one). Ties go to a word with
+    the same first letter, then alphabetically: the same question must always get the same
+    repair, whatever order a set iterates in."""
+    found = process.extract(token, choices, scorer=OSA.distance, score_cutoff=budget, limit=None)
+    if not found:
+        return None
+    return min(found, key=lambda m: (m[1], m[0][:1] != token[:1], m[0]))[0]
 
 
 def _aliases(text: str) -> dict[str, str]:
