@@ -221,6 +221,13 @@ def test_list_items_that_open_with_a_question_are_questions(tmp_path):
     assert tips.question == "Tips" and "- **Cons**" in tips.answer
 
 
+def test_a_list_of_questions_inside_an_answer_is_part_of_it(tmp_path):
+    (tmp_path / "t.md").write_text("## Tests\n\n**Which test should I use?**\n\nAsk:\n\n"
+                                   "- Is the data normal?\n  - use a t-test\n- Is it paired?\n")
+    (chunk,) = load_corpus(tmp_path).chunks
+    assert chunk.question == "Which test should I use?" and "- Is it paired?" in chunk.answer
+
+
 @pytest.mark.parametrize("pair, question, answer", [
     ("Q. What is an index?\nAns: A lookup structure.", "What is an index?", "Ans: A lookup structure."),
     ("Q3: What is a view?\nAnswer. A stored query.", "What is a view?", "Answer. A stored query."),

@@ -165,7 +165,9 @@ class _Walker:
             else:
                 q.blocks.append(block)
             return
-        if q is None or q.kind != "heading":
+        # Question tables and lists stand on their own in a section; inside an answer they are
+        # part of it ("Checklist: - Is the data normal?  - use a t-test").
+        if q is None:
             if block.kind == "table" and _qa_columns(block) is not None:
                 self.end_question()
                 self.table(block)
@@ -176,6 +178,7 @@ class _Walker:
                     self.start_question(item)
                 self.end_question()
                 return
+        if q is None or q.kind != "heading":
             started = _inline_question(block, self.section)
             if started is not None:
                 self.start_question(started)
