@@ -52,6 +52,33 @@ def test_parser_never_raises_on_any_text(text):
         assert 1 <= chunk.lines[0] <= chunk.lines[1] <= max(n, 1)
 
 
+# Pieces of every question shape, shuffled into documents no one would write on purpose.
+shape_piece = st.one_of(
+    answer_block,
+    phrase.map(lambda p: f"## {p}"),
+    phrase.map(lambda p: f"### {p}?"),
+    phrase.map(lambda p: f"**{p}?**"),
+    phrase.map(lambda p: f"Q. {p}?\nAns: {p}"),
+    phrase.map(lambda p: f"1. **{p}?**\n\n    {p}\n2. {p}?"),
+    phrase.map(lambda p: f"- {p}?\n  - {p}\n- {p}"),
+    phrase.map(lambda p: f"| Question | Answer |\n|---|---|\n| {p}? | {p} |\n| {p} |"),
+    phrase.map(lambda p: f"<details><summary>{p}?</summary>\n\n{p}"),
+    st.just("</details>"),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(shape_piece, max_size=12).map("\n\n".join))
+def test_parser_keeps_its_promises_on_any_mix_of_question_shapes(text):
+    doc = parse_markdown(text, "mix.md")
+    n = len(text.splitlines())
+    for chunk in doc.chunks:
+        assert chunk.question.strip() and chunk.answer.strip()
+        assert 1 <= chunk.lines[0] <= chunk.lines[1] <= max(n, 1)
+        assert all(chunk.lines[0] <= p.lines[0] <= p.lines[1] <= chunk.lines[1]
+                   for p in chunk.passages), chunk
+
+
 @settings(max_examples=150, deadline=None)
 @given(documents())
 def test_every_answered_question_heading_becomes_exactly_one_chunk(generated):
