@@ -68,6 +68,8 @@ def test_acronyms_and_typos_are_repaired(dl_bot):
     assert vocabulary.expand("finetuning definition") == "fine tuning definition"
     assert vocabulary.expand("xaiver init") == "xavier init"  # a swap of two letters is one typo
     assert vocabulary.expand("capital of France") == "capital of France"  # real words stay
+    assert vocabulary.expand("how long to boil an egg") == "how long to boil an egg"  # not E.G.G.
+    assert "batch normalization" in vocabulary.expand("bn vs ln")  # lower-case acronyms too
 
 
 @pytest.mark.parametrize("bad", ["", "   \n\t", "\x00\x01", 42, None])

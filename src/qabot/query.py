@@ -41,8 +41,12 @@ def clean(text: object, limit: int) -> tuple[str, bool]:
 
 
 def words(text: str) -> list[str]:
+    return _raw_words(text.lower())
+
+
+def _raw_words(text: str) -> list[str]:
     out, current = [], []
-    for ch in text.lower():
+    for ch in text:
         if ch.isalnum():
             current.append(ch)
         elif current:
@@ -110,6 +114,7 @@ class Vocabulary:
         """The question with typos corrected and unknown acronyms followed by their expansion."""
         extra: list[str] = []
         fixed: dict[str, str] = {}
+        capitals = {w for w in _raw_words(text) if w.isupper()}
         for token in dict.fromkeys(words(text)):
             if token in self.aliases:
                 extra.append(self.aliases[token])
@@ -118,7 +123,9 @@ class Vocabulary:
                 continue
             if token in self.words or token in _STOP or token.isdigit():
                 continue
-            if 2 <= len(token) <= 4 and token in self.acronyms:
+            # "bn", "CV" and "GBM" are acronyms; "egg" is one only when written "EGG".
+            if (2 <= len(token) <= 4 and token in self.acronyms
+                    and (len(token) == 2 or token not in self.known or token.upper() in capitals)):
                 extra.append(self.acronyms[token])
             elif token in self.prefixes:
                 extra.append(self.prefixes[token])
