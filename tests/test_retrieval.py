@@ -146,6 +146,17 @@ def test_aliases_the_notes_give_in_parentheses_are_mined_both_ways():
     assert vocabulary.expand("what is the lasso penalty") == "what is the lasso penalty (l1)"
 
 
+def test_an_ambiguous_acronym_is_read_in_the_sense_that_fits_the_question(theory_bot):
+    vocabulary = theory_bot.retriever.vocabulary
+    assert vocabulary.acronyms["lr"][0] == "linear regression"  # the commonest sense
+    assert "learning rate" in vocabulary.acronyms["lr"]
+    assert len(vocabulary.readings("what happens if the lr is too high?")) == 3
+    answer = theory_bot.ask("what happens if the lr is too high? too low?")
+    assert answer.source.question == "What happens when the learning rate is too large? Too small?"
+    assert theory_bot.ask("lr assumptions").source.question.startswith(
+        "What are the main assumptions of linear regression")
+
+
 def test_hyphenated_terms_written_without_the_hyphen_are_found():
     vocabulary = Vocabulary.from_texts(["Do you know how K-means works?", "What is TF-IDF?"])
     assert vocabulary.expand("kmeans vs tfidf") == "k means vs tf idf"

@@ -62,7 +62,7 @@ class Vocabulary:
     """Words of the notes, plus acronym → phrase and abbreviation → word expansions mined from them."""
 
     words: frozenset[str]
-    acronyms: dict[str, str]
+    acronyms: dict[str, list[str]]  # "lr" → linear regression, logistic regression, learning rate
     prefixes: dict[str, str]  # "norm" → "normalization": the commonest longer word of the notes
     known: frozenset[str] = frozenset()  # real words (the model's vocabulary): never "corrected"
     aliases: dict[str, str] = field(default_factory=dict)  # "lasso" ↔ "l1", "glorot" ↔ "xavier"
@@ -86,13 +86,16 @@ class Vocabulary:
             for n in (2, 3):
                 for i in range(len(content) - n + 1):
                     phrases[" ".join(content[i:i + n])] += 1
-        acronyms: dict[str, str] = {}
+        senses: dict[str, list[tuple[str, int]]] = {}
         for phrase, count in phrases.most_common():
             if count < 2:  # a phrase used once is no evidence of an abbreviation
                 break
             key = "".join(w[0] for w in phrase.split())
             if key not in vocab:
-                acronyms.setdefault(key, phrase)
+                senses.setdefault(key, []).append((phrase, count))
+        # Every meaning used at least a quarter as often as the commonest, at most three.
+        acronyms = {key: [p for p, count in found if 4 * count >= found[0][1]][:3]
+                    for key, found in senses.items()}
         prefixes: dict[str, str] = {}
         for word, _count in vocab.most_common():
             for n in range(4, len(word) - 2):
@@ -110,11 +113,28 @@ class Vocabulary:
         return cls(frozenset(data["words"]), data["acronyms"], data["prefixes"], frozenset(known),
                    data.get("aliases", {}), data.get("compounds", {}))
 
-    def expand(self, text: str) -> str:
-        """The question with typos corrected and unknown acronyms followed by their expansion."""
+    def readings(self, text: str) -> list[str]:
+        """The repaired question once per meaning of its ambiguous acronyms, commonest first:
+        "lr too high" reads as linear regression or as learning rate; the retriever keeps the
+        reading that matches the notes best."""
+        out = [self.expand(text)]
+        for token in self._acronyms_in(text)[:2]:
+            out += [self.expand(text, {token: sense}) for sense in self.acronyms[token][1:]]
+        return out
+
+    def _acronyms_in(self, text: str) -> list[str]:
+        capitals = {w for w in _raw_words(text) if w.isupper()}
+        # "bn", "CV" and "GBM" are acronyms; "egg" is one only when written "EGG".
+        return [t for t in dict.fromkeys(words(text))
+                if 2 <= len(t) <= 4 and t in self.acronyms and t not in self.words
+                and t not in _STOP and (len(t) == 2 or t not in self.known or t.upper() in capitals)]
+
+    def expand(self, text: str, senses: dict[str, str] | None = None) -> str:
+        """The question with typos corrected and unknown acronyms followed by their expansion
+        (the commonest meaning unless `senses` picks another)."""
         extra: list[str] = []
         fixed: dict[str, str] = {}
-        capitals = {w for w in _raw_words(text) if w.isupper()}
+        acronyms = self._acronyms_in(text)
         for token in dict.fromkeys(words(text)):
             if token in self.aliases:
                 extra.append(self.aliases[token])
@@ -123,10 +143,8 @@ class Vocabulary:
                 continue
             if token in self.words or token in _STOP or token.isdigit():
                 continue
-            # "bn", "CV" and "GBM" are acronyms; "egg" is one only when written "EGG".
-            if (2 <= len(token) <= 4 and token in self.acronyms
-                    and (len(token) == 2 or token not in self.known or token.upper() in capitals)):
-                extra.append(self.acronyms[token])
+            if token in acronyms:
+                extra.append((senses or {}).get(token, self.acronyms[token][0]))
             elif token in self.prefixes:
                 extra.append(self.prefixes[token])
             elif len(token) >= 4 and token not in self.known:

@@ -80,8 +80,7 @@ class Retriever:
         return self.embedder.encode([query])[0]
 
     def rank(self, question: str, top: int) -> Ranking:
-        query = self.vocabulary.expand(question)
-        q = self.embed(query)
+        query, q = self._read(question)
         dense = self._dense(q)
         lex_raw, coverage = self.index.lexical.analyze(query)
         scale = self.index.manifest.lexical_scale
@@ -109,6 +108,17 @@ class Retriever:
         focus = self._focus(hits[0].chunk, q, query) if hits else None
         return Ranking(query, tuple(hits), focus, self._open(q, hits[0].dense) if hits else None,
                        self.vocabulary.strange(query), w.strange_margin)
+
+    def _read(self, question: str) -> tuple[str, np.ndarray]:
+        """The repaired question and its vector; of several readings (an ambiguous acronym),
+        the one whose nearest key is nearest."""
+        readings = self.vocabulary.readings(question)
+        if len(readings) == 1:
+            return readings[0], self.embed(readings[0])
+        vectors = self.embedder.encode(readings)
+        best, _ = self.index.vectors.search(vectors, 1)
+        i = int(np.argmax(best[:, 0]))
+        return readings[i], vectors[i]
 
     def _open(self, q: np.ndarray, best: float) -> OpenQuestion | None:
         if not self.index.open:
