@@ -157,6 +157,13 @@ def test_an_ambiguous_acronym_is_read_in_the_sense_that_fits_the_question(theory
         "What are the main assumptions of linear regression")
 
 
+def test_an_acronym_the_notes_use_is_also_read_spelt_out():
+    vocabulary = Vocabulary.from_texts(["What is the central limit theorem?",
+                                        "By the CLT the central limit theorem holds for large n."])
+    assert vocabulary.readings("CLT explained") == ["CLT explained",
+                                                    "CLT explained (central limit theorem)"]
+
+
 def test_hyphenated_terms_written_without_the_hyphen_are_found():
     vocabulary = Vocabulary.from_texts(["Do you know how K-means works?", "What is TF-IDF?"])
     assert vocabulary.expand("kmeans vs tfidf") == "k means vs tf idf"

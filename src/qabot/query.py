@@ -1,7 +1,7 @@
 """Cleans a student's question and repairs what the notes' vocabulary cannot match on its own.
 
-Typos ("vanishng gradints") are corrected against words of the notes, and acronyms the notes never
-spell out ("BN", "LN") are expanded from phrases the notes do use ("batch normalization").
+Typos ("vanishng gradints") are corrected against words of the notes, and acronyms ("BN", or
+"CLT" where the notes use it bare) are expanded from phrases the notes use ("batch normalization").
 """
 
 from __future__ import annotations
@@ -74,8 +74,10 @@ class Vocabulary:
         phrases: Counter[str] = Counter()
         aliases: dict[str, str] = {}
         compounds: dict[str, str] = {}
+        capitals: set[str] = set()  # words the notes write in capitals: "CLT", "TLB"
         for text in texts:
             aliases.update(_aliases(text))
+            capitals.update(w.lower() for w in _raw_words(text) if len(w) > 1 and w.isupper())
             for raw in text.split():
                 parts = words(raw) if "-" in raw else []
                 if 2 <= len(parts) <= 3 and not "".join(parts).isdigit():
@@ -91,10 +93,12 @@ class Vocabulary:
             if count < 2:  # a phrase used once is no evidence of an abbreviation
                 break
             key = "".join(w[0] for w in phrase.split())
-            if key not in vocab:
+            if key not in vocab or key in capitals:
                 senses.setdefault(key, []).append((phrase, count))
-        # Every meaning used at least a quarter as often as the commonest, at most three.
-        acronyms = {key: [p for p, count in found if 4 * count >= found[0][1]][:3]
+        # Every meaning used at least a quarter as often as the commonest, at most three; for
+        # a word the notes use as it is ("CLT"), first the word alone ("" = no expansion).
+        acronyms = {key: [""] * (key in vocab)
+                    + [p for p, count in found if 4 * count >= found[0][1]][:3]
                     for key, found in senses.items()}
         prefixes: dict[str, str] = {}
         for word, _count in vocab.most_common():
@@ -126,12 +130,12 @@ class Vocabulary:
         capitals = {w for w in _raw_words(text) if w.isupper()}
         # "bn", "CV" and "GBM" are acronyms; "egg" is one only when written "EGG".
         return [t for t in dict.fromkeys(words(text))
-                if 2 <= len(t) <= 4 and t in self.acronyms and t not in self.words
-                and t not in _STOP and (len(t) == 2 or t not in self.known or t.upper() in capitals)]
+                if 2 <= len(t) <= 4 and t in self.acronyms and t not in _STOP
+                and (len(t) == 2 or t not in self.known or t.upper() in capitals)]
 
     def expand(self, text: str, senses: dict[str, str] | None = None) -> str:
-        """The question with typos corrected and unknown acronyms followed by their expansion
-        (the commonest meaning unless `senses` picks another)."""
+        """The question with typos corrected and acronyms followed by their expansion (the
+        commonest meaning unless `senses` picks another)."""
         extra: list[str] = []
         fixed: dict[str, str] = {}
         acronyms = self._acronyms_in(text)
@@ -141,10 +145,11 @@ class Vocabulary:
             if token in self.compounds:  # written without its hyphen: "kmeans", "tfidf"
                 fixed[token] = self.compounds[token]
                 continue
-            if token in self.words or token in _STOP or token.isdigit():
-                continue
             if token in acronyms:
-                extra.append((senses or {}).get(token, self.acronyms[token][0]))
+                if sense := (senses or {}).get(token, self.acronyms[token][0]):
+                    extra.append(sense)
+            elif token in self.words or token in _STOP or token.isdigit():
+                continue
             elif token in self.prefixes:
                 extra.append(self.prefixes[token])
             elif len(token) >= 4 and token not in self.known:
