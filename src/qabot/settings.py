@@ -29,7 +29,7 @@ class Settings:
     # model, no check for others.
     model_sha256: str = ""
     # Calibrated on the dev split (see README "Accuracy"): below it, "not covered".
-    threshold: float = 0.37
+    threshold: float = 0.375
     top_k: int = 3
     max_query_chars: int = 1000
     cache_size: int = 1024
