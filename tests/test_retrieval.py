@@ -164,6 +164,26 @@ def test_an_acronym_the_notes_use_is_also_read_spelt_out():
                                                     "CLT explained (central limit theorem)"]
 
 
+@pytest.mark.parametrize("text, defined", [
+    ("located via the page-table base register, PTBR, the MMU", "page table base register"),
+    ("The Law of Large Numbers (LLN) says", "law large numbers"),
+    ("DMA (Direct Memory Access) lets a device", "direct memory access"),
+    ("the TLB (evicting an old entry)", None),
+])
+def test_acronyms_the_notes_define_are_read_spelt_out(text, defined):
+    vocabulary = Vocabulary.from_texts([text])
+    acronym = next(w for w in text.split() if w.strip("(),").isupper()).strip("(),").lower()
+    expected = ["", defined] if defined else None
+    assert vocabulary.acronyms.get(acronym) == expected
+
+
+def test_a_form_of_a_word_of_the_notes_is_not_a_typo_of_another_word():
+    vocabulary = Vocabulary.from_texts(["fork() creates a child while the parent keeps working",
+                                        "bootstrapping resamples the data"])
+    assert vocabulary.expand("copy on write after forking") == "copy on write after forking"
+    assert vocabulary.expand("bootstraping") == "bootstrapping"
+
+
 def test_hyphenated_terms_written_without_the_hyphen_are_found():
     vocabulary = Vocabulary.from_texts(["Do you know how K-means works?", "What is TF-IDF?"])
     assert vocabulary.expand("kmeans vs tfidf") == "k means vs tf idf"

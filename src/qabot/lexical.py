@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import bm25s
 import numpy as np
 import Stemmer
 
-from .chunk import Chunk
+if TYPE_CHECKING:  # query.py uses `stem`, and chunk.py imports query.py
+    from .chunk import Chunk
 
 _STEMMER = Stemmer.Stemmer("english")
 # bm25s's English list (33 words) keeps the frame of a question: in notes of a few dozen
@@ -17,6 +19,10 @@ _STEMMER = Stemmer.Stemmer("english")
 # "can", "if" and "not" stay, since questions of the notes differ by them.
 _STOPWORDS = sorted({*bm25s.stopwords.STOPWORDS_EN, "how", "what", "why", "when", "where",
                      "which", "who", "do", "does", "work", "works"})
+
+
+def stem(word: str) -> str:
+    return _STEMMER.stemWord(word)
 
 
 def chunk_text(chunk: Chunk) -> str:

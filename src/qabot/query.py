@@ -10,11 +10,13 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from .errors import QueryError
+from .lexical import stem
 
 _STOP = frozenset(
     "a an and are as at be by can do does for from how i in is it of on or the to what when "
@@ -75,8 +77,10 @@ class Vocabulary:
         aliases: dict[str, str] = {}
         compounds: dict[str, str] = {}
         capitals: set[str] = set()  # words the notes write in capitals: "CLT", "TLB"
+        defined: dict[str, str] = {}  # "ptbr" → "page table base register"
         for text in texts:
             aliases.update(_aliases(text))
+            defined.update(_defined_acronyms(text))
             capitals.update(w.lower() for w in _raw_words(text) if len(w) > 1 and w.isupper())
             for raw in text.split():
                 parts = words(raw) if "-" in raw else []
@@ -97,9 +101,10 @@ class Vocabulary:
                 senses.setdefault(key, []).append((phrase, count))
         # Every meaning used at least a quarter as often as the commonest, at most three; for
         # a word the notes use as it is ("CLT"), first the word alone ("" = no expansion).
-        acronyms = {key: [""] * (key in vocab)
-                    + [p for p, count in found if 4 * count >= found[0][1]][:3]
-                    for key, found in senses.items()}
+        acronyms = {key: [""] * (key in vocab) + list(dict.fromkeys(
+                        ([defined[key]] if key in defined else [])
+                        + [p for p, count in senses.get(key, []) if 4 * count >= senses[key][0][1]]
+                    ))[:3] for key in senses.keys() | defined.keys()}
         prefixes: dict[str, str] = {}
         for word, _count in vocab.most_common():
             for n in range(4, len(word) - 2):
@@ -187,6 +192,10 @@ class Vocabulary:
             return token
         return _nearest(token, _SUMMARY_WORDS, 1) or self._correct(token) or token
 
+    @cached_property
+    def _stems(self) -> frozenset[str]:
+        return frozenset(stem(w) for w in self.words)
+
     def _split(self, token: str) -> str | None:
         """A run-together compound of two words of the notes: "finetuning" → "fine tuning"."""
         for i in range(3, len(token) - 2):
@@ -196,7 +205,12 @@ class Vocabulary:
         return None
 
     def _correct(self, token: str) -> str | None:
-        return _nearest(token, self.words, 1 if len(token) < 8 else 2)
+        fix = _nearest(token, self.words, 1 if len(token) < 8 else 2)
+        # "forking" has the stem of "fork", a word of the notes: likely a form of it, not a typo
+        # of "working"; such a word keeps at least its first letter ("bootstraping" is fixed).
+        if fix and fix[0] != token[0] and stem(token) in self._stems:
+            return None
+        return fix
 
 
 def _nearest(token: str, choices: Iterable[str], budget: int) -> str | None:
@@ -224,6 +238,23 @@ def _aliases(text: str) -> dict[str, str]:
             a, b = new.pop(), old.pop()
             if not (_acronym_like(a) or _acronym_like(b)):  # "(PR curves)": the acronym miner's
                 out[a], out[b] = b, a
+    return out
+
+
+def _defined_acronyms(text: str) -> dict[str, str]:
+    """Acronyms written beside the words they stand for: "page-table base register, PTBR",
+    "Law of Large Numbers (LLN)", "DMA (Direct Memory Access)"; small words such as "of" are
+    skipped."""
+    out: dict[str, str] = {}
+    content = [t for t in _raw_words(text) if t.lower() not in _STOP]
+    for i, token in enumerate(content):
+        n = len(token)
+        if not (2 <= n <= 5 and token.isalpha() and token.isupper()):
+            continue
+        for phrase in (content[max(0, i - n):i], content[i + 1:i + 1 + n]):
+            if len(phrase) == n and "".join(w[0] for w in phrase).lower() == token.lower():
+                out[token.lower()] = " ".join(phrase).lower()
+                break
     return out
 
 
