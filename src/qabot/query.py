@@ -81,11 +81,8 @@ class Vocabulary:
         for text in texts:
             aliases.update(_aliases(text))
             defined.update(_defined_acronyms(text))
+            compounds.update(_compounds(text))
             capitals.update(w.lower() for w in _raw_words(text) if len(w) > 1 and w.isupper())
-            for raw in text.split():
-                parts = words(raw) if "-" in raw else []
-                if 2 <= len(parts) <= 3 and not "".join(parts).isdigit():
-                    compounds["".join(parts)] = " ".join(parts)
             tokens = words(text)
             vocab.update(tokens)
             content = [t for t in tokens if t.isalpha() and t not in _STOP]
@@ -99,12 +96,14 @@ class Vocabulary:
             key = "".join(w[0] for w in phrase.split())
             if key not in vocab or key in capitals:
                 senses.setdefault(key, []).append((phrase, count))
-        # Every meaning used at least a quarter as often as the commonest, at most three; for
-        # a word the notes use as it is ("CLT"), first the word alone ("" = no expansion).
-        acronyms = {key: [""] * (key in vocab) + list(dict.fromkeys(
-                        ([defined[key]] if key in defined else [])
-                        + [p for p, count in senses.get(key, []) if 4 * count >= senses[key][0][1]]
-                    ))[:3] for key in senses.keys() | defined.keys()}
+        acronyms: dict[str, list[str]] = {}
+        for key in sorted(senses.keys() | defined.keys()):
+            # The defined meaning, then every one used at least a quarter as often as the
+            # commonest, at most three; an acronym the notes use bare ("PCB") is first read bare.
+            mined = senses.get(key, [])
+            common = [phrase for phrase, count in mined if 4 * count >= mined[0][1]]
+            meanings = list(dict.fromkeys(([defined[key]] if key in defined else []) + common))[:3]
+            acronyms[key] = [""] * (key in vocab) + meanings
         prefixes: dict[str, str] = {}
         for word, _count in vocab.most_common():
             for n in range(4, len(word) - 2):
@@ -238,6 +237,16 @@ def _aliases(text: str) -> dict[str, str]:
             a, b = new.pop(), old.pop()
             if not (_acronym_like(a) or _acronym_like(b)):  # "(PR curves)": the acronym miner's
                 out[a], out[b] = b, a
+    return out
+
+
+def _compounds(text: str) -> dict[str, str]:
+    """Hyphenated terms run together, to their words: "kmeans" → "k means" (K-means)."""
+    out: dict[str, str] = {}
+    for raw in text.split():
+        parts = words(raw) if "-" in raw else []
+        if 2 <= len(parts) <= 3 and not "".join(parts).isdigit():
+            out["".join(parts)] = " ".join(parts)
     return out
 
 
