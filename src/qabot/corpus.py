@@ -15,13 +15,10 @@ from pathlib import Path
 
 from .chunk import Chunk, OpenQuestion, SlugCounter, short_slug
 from .errors import CorpusError
-from .markdown import ParsedDocument, answer_passages, parse_markdown
+from .markdown import COLUMNS, ParsedDocument, answer_passages, parse_markdown
 
 MARKDOWN = {".md", ".markdown"}
 TABLES = {".csv", ".tsv", ".jsonl"}
-# Column names of question/answer tables, as flashcard tools export them ("front"/"back").
-COLUMNS = {"question": ("question", "q", "front", "prompt"), "answer": ("answer", "a", "back"),
-           "section": ("section", "topic", "category", "deck")}
 SUPPORTED = MARKDOWN | TABLES
 # Indexes are rebuilt when the code that parses or keys the notes changes, not only when the notes do.
 CODE_VERSION = hashlib.sha256(b"".join(

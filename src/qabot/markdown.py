@@ -35,8 +35,11 @@ _PLACEHOLDERS = {"", "answer here", "todo", "to do", "tbd", "tba", "coming soon"
 # which lists an option). Matched on a paragraph's text, after markdown-it has parsed it.
 _Q_MARK = re.compile(r"^\s*(?:q|question)\s*\d*\s*[:.]\s*", re.IGNORECASE)
 _A_MARK = re.compile(r"^\s*(?:a\s*:|ans(?:wer)?\s*[:.])", re.IGNORECASE)
-_TABLE_QUESTION = {"question", "questions", "q"}
-_TABLE_ANSWER = {"answer", "answers", "a"}
+# Column names of question/answer tables (Markdown, CSV, TSV, JSONL), as flashcard tools also
+# export them ("front"/"back").
+COLUMNS = {"question": ("question", "questions", "q", "front", "prompt"),
+           "answer": ("answer", "answers", "a", "back"),
+           "section": ("section", "topic", "category", "deck")}
 # "1. ", "Q3) ", "Question 2: ", "1.2 ", "1.2.3) " in front of a question; not "2 layers or 3?"
 _NUMBERING = re.compile(r"^\s*(?:q(?:uestion)?\s*)?(?:\d+(?:\.\d+)+[.):]?|\d+[.):])\s+",
                         re.IGNORECASE)
@@ -66,7 +69,7 @@ class _Question:
     text: str
     start: int  # 0-based line of the question
     anchor: str
-    kind: str  # heading | bold | qa | details | item | section
+    kind: str  # heading | bold | qa | details | item | table | section
     blocks: list[_Block] = field(default_factory=list)
     answer_from: int | None = None  # for `Q: … A: …` in one paragraph, the 0-based `A:` line
     closed: bool = False  # a <details> block saw its </details>
@@ -168,9 +171,9 @@ class _Walker:
         # Question tables and lists stand on their own in a section; inside an answer they are
         # part of it ("Checklist: - Is the data normal?  - use a t-test").
         if q is None:
-            if block.kind == "table" and _qa_columns(block) is not None:
-                self.end_question()
-                self.table(block)
+            columns = _qa_columns(block) if block.kind == "table" else None
+            if columns is not None:
+                self.table(block, *columns)
                 return
             items = _question_items(block, self.section)
             if items:
@@ -203,12 +206,7 @@ class _Walker:
             line = self.lines[q.answer_from]
             passages.insert(0, Passage(line.strip(), (first + 1, first + 1), line))
         if first < 0 or _is_placeholder(passages):
-            if q.text:
-                self.open.append(OpenQuestion(q.text, self.file, q.start + 1))
-            self.warnings.append(
-                f"{self.file}:{q.start + 1}: question {q.text!r} has no answer text; "
-                "it was skipped (write its answer below it)"
-            )
+            self.unanswered(q, "write its answer below it")
             return
         while last > first + 1 and not self.lines[last - 1].strip():
             last -= 1
@@ -226,9 +224,14 @@ class _Walker:
             passages=passages,
         ))
 
-    def table(self, block: _Block) -> None:
+    def unanswered(self, q: _Question, fix: str) -> None:
+        if q.text:
+            self.open.append(OpenQuestion(q.text, self.file, q.start + 1))
+        self.warnings.append(f"{self.file}:{q.start + 1}: question {q.text!r} has no answer "
+                             f"text; it was skipped ({fix})")
+
+    def table(self, block: _Block, q_col: int, a_col: int) -> None:
         """Each body row of a Question | Answer table is a question; its answer is one cell."""
-        q_col, a_col = _qa_columns(block)  # type: ignore[misc]
         anchor = self.section.anchor if self.section is not None else ""
         for line, cells in _table_rows(block):
             if len(cells) <= max(q_col, a_col):
@@ -240,9 +243,7 @@ class _Walker:
             q = _Question(question, line, anchor, "table")
             text = " ".join(inline_text(cells[a_col]).split())
             if _is_placeholder([Passage(text, (line + 1, line + 1), answer)]):
-                self.open.append(OpenQuestion(question, self.file, line + 1))
-                self.warnings.append(f"{self.file}:{line + 1}: question {question!r} has no "
-                                     "answer text; it was skipped (fill in its Answer cell)")
+                self.unanswered(q, "fill in its Answer cell")
                 continue
             self.add_chunk(q, answer, line + 1, (Passage(text, (line + 1, line + 1), answer),))
 
@@ -398,8 +399,8 @@ def _qa_columns(block: _Block) -> tuple[int, int] | None:
             break
         if tok.type == "inline":
             header.append(" ".join(inline_text(tok).split()).lower().rstrip(":"))
-    q = next((i for i, h in enumerate(header) if h in _TABLE_QUESTION), None)
-    a = next((i for i, h in enumerate(header) if h in _TABLE_ANSWER), None)
+    q = next((i for i, h in enumerate(header) if h in COLUMNS["question"]), None)
+    a = next((i for i, h in enumerate(header) if h in COLUMNS["answer"]), None)
     return (q, a) if q is not None and a is not None else None
 
 
