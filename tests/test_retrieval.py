@@ -184,6 +184,11 @@ def test_a_form_of_a_word_of_the_notes_is_not_a_typo_of_another_word():
     assert vocabulary.expand("bootstraping") == "bootstrapping"
 
 
+def test_a_symbol_of_the_notes_is_found_by_its_name(dl_bot):
+    answer = dl_bot.ask("what's the epsilon for in the batch norm formula")  # the notes: "ε"
+    assert answer.answered and answer.source.question == NORMALIZATION
+
+
 def test_hyphenated_terms_written_without_the_hyphen_are_found():
     vocabulary = Vocabulary.from_texts(["Do you know how K-means works?", "What is TF-IDF?"])
     assert vocabulary.expand("kmeans vs tfidf") == "k means vs tf idf"

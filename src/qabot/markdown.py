@@ -21,6 +21,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from .chunk import Chunk, OpenQuestion, Passage, SlugCounter, slugify
+from .query import spoken
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -204,7 +205,7 @@ class _Walker:
         passages = _passages(blocks, self.lines)
         if q.answer_from is not None:
             line = self.lines[q.answer_from]
-            passages.insert(0, Passage(line.strip(), (first + 1, first + 1), line))
+            passages.insert(0, _passage(line.strip(), (first + 1, first + 1), line))
         if first < 0 or _is_placeholder(passages):
             self.unanswered(q, "write its answer below it")
             return
@@ -245,7 +246,7 @@ class _Walker:
             if _is_placeholder([Passage(text, (line + 1, line + 1), answer)]):
                 self.unanswered(q, "fill in its Answer cell")
                 continue
-            self.add_chunk(q, answer, line + 1, (Passage(text, (line + 1, line + 1), answer),))
+            self.add_chunk(q, answer, line + 1, (_passage(text, (line + 1, line + 1), answer),))
 
 
 def _is_placeholder(passages: list[Passage]) -> bool:
@@ -537,7 +538,7 @@ def _passages(blocks: list[_Block], lines: list[str]) -> list[Passage]:
         markdown = "\n".join(lines[start - 1:end]).rstrip()
         if tok.type != "code_block":  # a passage of a list item's answer is indented
             markdown = textwrap.dedent(markdown)
-        out.append(Passage(text, (start, end), markdown))
+        out.append(_passage(text, (start, end), markdown))
 
     for block in blocks:
         items: list[str] = []  # label of each open list item, outermost first
@@ -581,6 +582,12 @@ def _passages(blocks: list[_Block], lines: list[str]) -> list[Passage]:
     for p in out:
         unique.setdefault(p.text, p)
     return list(unique.values())
+
+
+def _passage(text: str, lines: tuple[int, int], markdown: str) -> Passage:
+    """A passage whose text reads as a student would type it (`query.spoken`: "σ² + ε" →
+    "sigma ² + epsilon", "n_{in}" → "n_in"); the Markdown shown stays as written."""
+    return Passage(spoken(text), lines, markdown)
 
 
 def _span(tok: Token) -> tuple[int, int]:

@@ -6,6 +6,7 @@ Typos ("vanishng gradints") are corrected against words of the notes, and acrony
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
@@ -40,6 +41,21 @@ def clean(text: object, limit: int) -> tuple[str, bool]:
         return folded, False
     cut = folded[:limit]
     return (cut.rsplit(" ", 1)[0] if " " in cut else cut), True
+
+
+def spoken(text: str) -> str:
+    """Text as a student would type it: Greek letters by name ("σ² + ε" → "sigma ² + epsilon")
+    and TeX subscripts unbraced ("n_{in}" → "n_in"); other text is returned as it is."""
+    out = _SUBSCRIPT.sub(r"_\1", "".join(f" {_greek(ch)} " if _greek(ch) else ch for ch in text))
+    return text if out == text else " ".join(out.split())
+
+
+_SUBSCRIPT = re.compile(r"_\{([^{}]*)\}")
+
+
+def _greek(ch: str) -> str:
+    name = unicodedata.name(ch, "") if not ch.isascii() else ""
+    return name.rsplit(" ", 1)[-1].lower() if name.startswith("GREEK ") and "LETTER" in name else ""
 
 
 def words(text: str) -> list[str]:
@@ -124,7 +140,9 @@ class Vocabulary:
     def readings(self, text: str) -> list[str]:
         """The repaired question once per meaning of its ambiguous acronyms, commonest first:
         "lr too high" reads as linear regression or as learning rate; the retriever keeps the
-        reading that matches the notes best."""
+        reading that matches the notes best. Symbols are read as the notes' passages are
+        (`spoken`)."""
+        text = spoken(text)
         out = [self.expand(text)]
         for token in self._acronyms_in(text)[:2]:
             out += [self.expand(text, {token: sense}) for sense in self.acronyms[token][1:]]
