@@ -46,16 +46,19 @@ def clean(text: object, limit: int) -> tuple[str, bool]:
 def spoken(text: str) -> str:
     """Text as a student would type it: Greek letters by name ("σ² + ε" → "sigma ² + epsilon")
     and TeX subscripts unbraced ("n_{in}" → "n_in"); other text is returned as it is."""
-    out = _SUBSCRIPT.sub(r"_\1", "".join(f" {_greek(ch)} " if _greek(ch) else ch for ch in text))
+    out = _SUBSCRIPT.sub(r"_\1", "".join(map(_say, text)))
     return text if out == text else " ".join(out.split())
 
 
 _SUBSCRIPT = re.compile(r"_\{([^{}]*)\}")
 
 
-def _greek(ch: str) -> str:
+def _say(ch: str) -> str:
+    """A Greek letter as its name between spaces ("ε" → " epsilon "); any other character as is."""
     name = unicodedata.name(ch, "") if not ch.isascii() else ""
-    return name.rsplit(" ", 1)[-1].lower() if name.startswith("GREEK ") and "LETTER" in name else ""
+    if name.startswith("GREEK ") and "LETTER" in name:
+        return f" {name.rsplit(' ', 1)[-1].lower()} "
+    return ch
 
 
 def words(text: str) -> list[str]:
