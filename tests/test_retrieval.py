@@ -13,6 +13,7 @@ from conftest import EVAL
 from qabot.errors import QueryError
 from qabot.evaluate import evaluate, load_cases
 from qabot.query import Vocabulary
+from qabot.terms import foreign, named
 from qabot.ui import reply
 
 NORMALIZATION = "What is the difference between batch normalization and layer normalization?"
@@ -230,6 +231,30 @@ def test_words_neither_the_notes_nor_the_model_know_need_a_higher_score(dl_bot):
     assert not ranking.answers(threshold)  # …but not past the margin its unknown words cost
     assert not dl_bot.ask("how does LoRA fine-tuning reduce the number of trainable parameters").answered
 
+
+
+def test_foreign_terms_are_named_concepts_with_a_word_the_notes_never_use():
+    notes = ["Batch normalization normalizes each feature over the batch.",
+             "Layer normalization works per sample; dropout zeroes units."]
+    found = foreign(notes)
+    assert {"group normal", "instanc normal", "catastroph forget"} <= found  # stemmed
+    assert not {"batch normal", "layer normal", "dropout"} & found  # written in the notes
+    assert "batch normal layer" not in found  # every word used: a way to say what they say
+    assert named("What's Group Normalization, vs batch norm?", found) == ("group normal",)
+    assert named("why does batch normalization help", found) == ()
+
+
+@pytest.mark.parametrize("question", [
+    "what is group normalization and when is it used",
+    "what is gradient accumulation",
+])
+def test_a_question_naming_a_concept_the_notes_never_write_needs_a_higher_score(dl_bot, question):
+    ranking = dl_bot.retriever.rank(question, 3)
+    assert ranking.foreign and ranking.margin == dl_bot.retriever.weights.foreign_margin
+    assert ranking.hits[0].score >= dl_bot.settings.threshold  # close enough on its words…
+    assert not ranking.answers(dl_bot.settings.threshold)  # …not past the margin
+    assert not dl_bot.ask(question).answered
+    assert dl_bot.ask("what is batch normalization and when is it used").answered
 
 def test_repeated_question_is_served_from_cache(dl_bot):
     first = dl_bot.search("how does transfer learning work?")

@@ -23,7 +23,8 @@ SUPPORTED = MARKDOWN | TABLES
 # Indexes are rebuilt when the code that parses or keys the notes changes, not only when the notes do.
 CODE_VERSION = hashlib.sha256(b"".join(
     (Path(__file__).parent / name).read_bytes()
-    for name in ("chunk.py", "markdown.py", "corpus.py", "index.py", "lexical.py", "query.py")
+    for name in ("chunk.py", "markdown.py", "corpus.py", "index.py", "lexical.py", "query.py",
+                 "terms.py", "terms.txt")
 )).hexdigest()[:16]
 
 

@@ -18,6 +18,7 @@ from rapidfuzz.distance import OSA
 
 from .errors import QueryError
 from .lexical import stem
+from .terms import foreign, named
 
 _STOP = frozenset(
     "a an and are as at be by can do does for from how i in is it of on or the to what when "
@@ -88,9 +89,11 @@ class Vocabulary:
     known: frozenset[str] = frozenset()  # real words (the model's vocabulary): never "corrected"
     aliases: dict[str, str] = field(default_factory=dict)  # "lasso" ↔ "l1", "glorot" ↔ "xavier"
     compounds: dict[str, str] = field(default_factory=dict)  # "kmeans" → "k means" (K-means)
+    foreign_terms: frozenset[str] = frozenset()  # named concepts the notes never write (terms.py)
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> Vocabulary:
+        texts = list(texts)
         vocab: Counter[str] = Counter()
         phrases: Counter[str] = Counter()
         aliases: dict[str, str] = {}
@@ -129,16 +132,19 @@ class Vocabulary:
                 if word[:n] not in vocab and word.isalpha():
                     prefixes.setdefault(word[:n], word)
         compounds = {k: v for k, v in compounds.items() if k not in vocab}
-        return cls(frozenset(vocab), acronyms, prefixes, aliases=aliases, compounds=compounds)
+        return cls(frozenset(vocab), acronyms, prefixes, aliases=aliases, compounds=compounds,
+                   foreign_terms=foreign(texts))
 
     def to_json(self) -> dict:
         return {"words": sorted(self.words), "acronyms": self.acronyms, "prefixes": self.prefixes,
-                "aliases": self.aliases, "compounds": self.compounds}
+                "aliases": self.aliases, "compounds": self.compounds,
+                "foreign_terms": sorted(self.foreign_terms)}
 
     @classmethod
     def from_json(cls, data: dict, known: Iterable[str] = ()) -> Vocabulary:
         return cls(frozenset(data["words"]), data["acronyms"], data["prefixes"], frozenset(known),
-                   data.get("aliases", {}), data.get("compounds", {}))
+                   data.get("aliases", {}), data.get("compounds", {}),
+                   frozenset(data.get("foreign_terms", ())))
 
     def readings(self, text: str) -> list[str]:
         """The repaired question once per meaning of its ambiguous acronyms, commonest first:
@@ -191,6 +197,11 @@ class Vocabulary:
         know: a sign it is about something the notes do not cover ("lora", "rmsnorm")."""
         return tuple(t for t in dict.fromkeys(words(text)) if t.isalpha() and len(t) > 2
                      and t not in _STOP and t not in self.words and t not in self.known)
+
+    def foreign(self, text: str) -> tuple[str, ...]:
+        """Named concepts in the (repaired) question that the notes never write ("group normal"):
+        a sign it is about a neighbour of what they cover."""
+        return named(text, self.foreign_terms)
 
     def asks_for_summary(self, text: str, title: str = "") -> bool:
         """True when the question asks for a summary of the whole notes, not of one topic: a

@@ -2,8 +2,8 @@
 
 A chunk's score is 0.6 * cosine + 0.3 * bm25 / (bm25 + scale) + 0.1 * coverage, where `scale` is
 the median BM25 score of the corpus's own questions, so the lexical part means the same on any
-corpus. The top score, less a margin for words nobody knows, must reach the threshold, and no
-question the notes leave unanswered may match better (`Ranking.confidence`).
+corpus. The top score, less a margin for words nobody knows or concepts the notes never name, must reach
+the threshold, and no question the notes leave unanswered may match better (`Ranking.confidence`).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ class Weights:
     passage_discount: float = 0.05  # a passage match is weaker evidence than a question match
     summary_discount: float = 0.15  # and a summary section's passage repeats a detailed answer
     strange_margin: float = 0.05  # more score needed when the question has words nobody knows
+    foreign_margin: float = 0.15  # or names a concept the notes never write (terms.py)
     dense_keys: int = 256  # nearest keys fetched from FAISS before grouping by chunk
     lexical_candidates: int = 20
 
@@ -48,9 +49,11 @@ class Ranking:
     # A question the notes ask without answering that matches better than any answer: the
     # honest reply is "not covered", not the nearest answered neighbour.
     open: OpenQuestion | None = None
-    # Words that neither the notes nor the model's vocabulary know ("LoRA", "RMSNorm", "warmup"):
-    # such a question is likelier about something else, so its top score must clear a margin.
+    # Words that neither the notes nor the model's vocabulary know ("LoRA", "RMSNorm", "warmup"),
+    # and named concepts the notes never write ("group normalization"): such a question is
+    # likelier about something else, so its top score must clear a margin.
     strange: tuple[str, ...] = ()
+    foreign: tuple[str, ...] = ()
     margin: float = 0.0
 
     @property
@@ -58,7 +61,7 @@ class Ranking:
         """The top score less any margin owed; -1 when nothing may be answered."""
         if not self.hits or self.open is not None:
             return -1.0
-        return self.hits[0].score - (self.margin if self.strange else 0.0)
+        return self.hits[0].score - self.margin
 
     def answers(self, threshold: float) -> bool:
         return self.confidence >= threshold
@@ -106,8 +109,10 @@ class Retriever:
         hits.sort(key=lambda h: (-h.score, h.chunk.id))
         hits = hits[:top]
         focus = self._focus(hits[0].chunk, q, query) if hits else None
+        strange, foreign = self.vocabulary.strange(query), self.vocabulary.foreign(query)
+        margin = max(w.strange_margin * bool(strange), w.foreign_margin * bool(foreign))
         return Ranking(query, tuple(hits), focus, self._open(q, hits[0].dense) if hits else None,
-                       self.vocabulary.strange(query), w.strange_margin)
+                       strange, foreign, margin)
 
     def _read(self, question: str) -> tuple[str, np.ndarray]:
         """The repaired question and its vector; of several readings (an ambiguous acronym),
