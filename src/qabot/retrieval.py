@@ -2,8 +2,9 @@
 
 A chunk's score is 0.6 * cosine + 0.3 * bm25 / (bm25 + scale) + 0.1 * coverage, where `scale` is
 the median BM25 score of the corpus's own questions, so the lexical part means the same on any
-corpus. The top score, less a margin for words nobody knows or concepts the notes never name, must reach
-the threshold, and no question the notes leave unanswered may match better (`Ranking.confidence`).
+corpus. The top score, less a margin for words nobody knows or concepts the notes never name,
+must reach the threshold, and no question the notes leave unanswered may match better
+(`Ranking.confidence`).
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ notes never name from a paraphrase of something they answer.
 The embedding model scores "what is group normalization?" almost as close to notes on batch and
 layer normalization as a paraphrase of them. A question that names a known term ("group
 normalization") that the notes never write, with a word they never use, is likely about
-something else: its score must clear a margin (`Weights.foreign_margin`). The list holds about
-9,000 names of concepts from machine learning, statistics, mathematics, computing and the
-sciences, written for qabot from general knowledge without sight of any notes or questions.
+something else: its score must clear a margin (`Weights.foreign_margin`). The list holds 6,868
+names of concepts from machine learning, statistics, mathematics, computing and the sciences,
+written for qabot from general knowledge without sight of any notes or questions.
 """
 
 from __future__ import annotations
