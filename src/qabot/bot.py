@@ -42,6 +42,7 @@ class Result:
     related: tuple[Chunk, ...]
     truncated: bool
     open: OpenQuestion | None = None  # the notes ask this but leave it unanswered
+    unmentioned: tuple[str, ...] = ()  # concepts it names that the notes never write (not covered)
 
 
 class QABot:
@@ -100,7 +101,8 @@ class QABot:
             related=related,
         )
         return Result(answer, top.chunk if answered and top else None,
-                      tuple(h.chunk for h in rest), truncated, ranking.open)
+                      tuple(h.chunk for h in rest), truncated, ranking.open,
+                      () if answered else ranking.foreign)
 
     def topics(self) -> dict[str, list[str]]:
         """Section → questions, in the order of the notes."""

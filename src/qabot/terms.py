@@ -22,9 +22,13 @@ MAX_WORDS = 6
 
 
 def stems(text: str) -> Term:
+    return tuple(stem(w) for w in _words(text))
+
+
+def _words(text: str) -> list[str]:
     from .query import words  # query.py imports this module
 
-    return tuple(stem(w) for w in words(text))
+    return words(text)
 
 
 @cache
@@ -49,8 +53,10 @@ def foreign(texts: Iterable[str]) -> frozenset[str]:
 
 
 def named(text: str, foreign: frozenset[str]) -> tuple[str, ...]:
-    """The foreign terms a question names."""
-    words = stems(text)
-    spans = (" ".join(words[i:j]) for i in range(len(words))
-             for j in range(i + 1, min(len(words), i + MAX_WORDS) + 1))
-    return tuple(dict.fromkeys(s for s in spans if s in foreign))
+    """The foreign terms a question names, in its own words ("group normalization")."""
+    words = _words(text)
+    keys = [stem(w) for w in words]
+    return tuple(dict.fromkeys(
+        " ".join(words[i:j]) for i in range(len(words))
+        for j in range(i + 1, min(len(words), i + MAX_WORDS) + 1)
+        if " ".join(keys[i:j]) in foreign))

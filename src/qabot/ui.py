@@ -74,6 +74,8 @@ def reply(bot: QABot, message: str) -> tuple[list[gr.ChatMessage], list[str], di
         asked = "" if result.open is None else (  # the notes ask it themselves, unanswered
             f" They ask “{escape(result.open.question)}” ({escape(result.open.file)}, line "
             f"{result.open.line}) but leave it unanswered.")
+        if result.unmentioned and not asked:
+            asked = f" They never mention {', '.join(f'“{escape(t)}”' for t in result.unmentioned)}."
         content = f"{NOT_COVERED}{asked} {CLOSEST}\n\n{listing}"
         return [gr.ChatMessage(role="assistant", content=content)], related, {
             "question": answer.question, "answer_id": None, "score": answer.score}
