@@ -211,6 +211,16 @@ def test_an_alias_finds_the_section_named_by_the_other_name(theory_bot, dl_bot):
     assert dl_bot.ask("glorot init").source.question.startswith("What is Xavier Initialization")
 
 
+@pytest.mark.parametrize("question, expected", [
+    # The notes say "L2 Regularization (Ridge regularization)" once; these sections say only "L2"
+    # and "L1", while others list "Ridge Regression" and "Lasso" by name.
+    ("lasso vs ridge differences", "What’s the difference between L2 and L1 regularization?"),
+    ("does ridge regression select features", "Can we use L2 regularization for feature selection?"),
+])
+def test_a_section_is_found_by_the_other_name_of_its_words(theory_bot, question, expected):
+    assert theory_bot.ask(question).source.question == expected
+
+
 def test_a_question_the_notes_ask_but_leave_unanswered_is_not_covered(theory_bot):
     result = theory_bot.search("what is mean average precision at k?")
     assert not result.answer.answered and result.answer.answer is None

@@ -115,15 +115,15 @@ def build_index(corpus: Corpus, embedder: Embedder, previous: Index | None = Non
         else np.zeros((0, embedder.dim), np.float32)
     vectors = new_faiss(embedder.dim, len(matrix))
     vectors.add(matrix)
-    lexical = Lexical.build(chunks)
+    vocabulary = Vocabulary.from_texts(
+        t for c in chunks for t in (c.question, c.section, *(p.text for p in c.passages)))
+    lexical = Lexical.build(chunks, vocabulary.aliases)
     manifest = Manifest(
         qabot_version=__version__, model=embedder.name, model_sha256=embedder.checksum,
         dim=embedder.dim, corpus_digest=corpus.digest, chunks=len(chunks), keys=len(keys.texts),
         faiss=type(vectors).__name__, lexical_scale=_lexical_scale(lexical, chunks),
         created=time.time(),
     )
-    vocabulary = Vocabulary.from_texts(
-        t for c in chunks for t in (c.question, c.section, *(p.text for p in c.passages)))
     return Index(manifest, chunks, keys, vectors, lexical, vocabulary.to_json(),
                  list(corpus.open), open_vectors)
 

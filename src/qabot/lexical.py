@@ -41,9 +41,14 @@ class Lexical:
         self.bm25 = bm25
 
     @classmethod
-    def build(cls, chunks: list[Chunk]) -> Lexical:
+    def build(cls, chunks: list[Chunk], aliases: dict[str, str] | None = None) -> Lexical:
+        """`aliases`: two names the notes give one thing ("lasso" ↔ "l1"); a chunk that uses one
+        also holds the other, as a question using either may ask for it."""
+        stems = {stem(a): stem(b) for a, b in (aliases or {}).items()}
+        corpus = [tokens + [stems[t] for t in dict.fromkeys(tokens) if t in stems]
+                  for tokens in tokenize([chunk_text(c) for c in chunks])]
         bm25 = bm25s.BM25()
-        bm25.index(tokenize([chunk_text(c) for c in chunks]), show_progress=False)
+        bm25.index(corpus, show_progress=False)
         return cls(bm25)
 
     def save(self, directory: Path) -> None:
