@@ -158,6 +158,18 @@ def test_an_ambiguous_acronym_is_read_in_the_sense_that_fits_the_question(theory
         "What are the main assumptions of linear regression")
 
 
+@pytest.mark.parametrize("titles, expected", [([], None), (["What is the Central Limit Theorem?"],
+                                                             ["", "central limit theorem"])])
+def test_a_topic_named_once_in_a_question_of_the_notes_gives_its_acronym(titles, expected):
+    texts = ["What is the Central Limit Theorem?", "For large n (by the CLT) the mean is normal."]
+    assert Vocabulary.from_texts(texts, titles).acronyms.get("clt") == expected
+
+
+def test_an_acronym_of_a_question_the_notes_ask_finds_it(eval_bot):
+    assert eval_bot("statistics").ask("CLT explained").source.question == (
+        "What is the Central Limit Theorem?")
+
+
 def test_an_acronym_the_notes_use_is_also_read_spelt_out():
     vocabulary = Vocabulary.from_texts(["What is the central limit theorem?",
                                         "By the CLT the central limit theorem holds for large n."])

@@ -116,7 +116,8 @@ def build_index(corpus: Corpus, embedder: Embedder, previous: Index | None = Non
     vectors = new_faiss(embedder.dim, len(matrix))
     vectors.add(matrix)
     vocabulary = Vocabulary.from_texts(
-        t for c in chunks for t in (c.question, c.section, *(p.text for p in c.passages)))
+        (t for c in chunks for t in (c.question, c.section, *(p.text for p in c.passages))),
+        titles=[c.question for c in chunks])
     lexical = Lexical.build(chunks, vocabulary.aliases)
     manifest = Manifest(
         qabot_version=__version__, model=embedder.name, model_sha256=embedder.checksum,

@@ -92,7 +92,9 @@ class Vocabulary:
     foreign_terms: frozenset[str] = frozenset()  # named concepts the notes never write (terms.py)
 
     @classmethod
-    def from_texts(cls, texts: Iterable[str]) -> Vocabulary:
+    def from_texts(cls, texts: Iterable[str], titles: Iterable[str] = ()) -> Vocabulary:
+        """`titles`: the notes' questions, also among `texts`; a phrase in one names a topic, so
+        once is enough evidence for its acronym ("What is the Central Limit Theorem?": CLT)."""
         texts = list(texts)
         vocab: Counter[str] = Counter()
         phrases: Counter[str] = Counter()
@@ -107,10 +109,9 @@ class Vocabulary:
             capitals.update(w.lower() for w in _raw_words(text) if len(w) > 1 and w.isupper())
             tokens = words(text)
             vocab.update(tokens)
-            content = [t for t in tokens if t.isalpha() and t not in _STOP]
-            for n in (2, 3):
-                for i in range(len(content) - n + 1):
-                    phrases[" ".join(content[i:i + n])] += 1
+            phrases.update(_phrases(tokens))
+        for title in titles:
+            phrases.update(_phrases(words(title)))
         senses: dict[str, list[tuple[str, int]]] = {}
         for phrase, count in phrases.most_common():
             if count < 2:  # a phrase used once is no evidence of an abbreviation
@@ -242,6 +243,12 @@ class Vocabulary:
         if fix and fix[0] != token[0] and stem(token) in self._stems:
             return None
         return fix
+
+
+def _phrases(tokens: list[str]) -> list[str]:
+    """Runs of two and three content words: the candidates for what an acronym stands for."""
+    content = [t for t in tokens if t.isalpha() and t not in _STOP]
+    return [" ".join(content[i:i + n]) for n in (2, 3) for i in range(len(content) - n + 1)]
 
 
 def _nearest(token: str, choices: Iterable[str], budget: int) -> str | None:
