@@ -246,6 +246,8 @@ def test_words_neither_the_notes_nor_the_model_know_need_a_higher_score(dl_bot):
     vocabulary = dl_bot.retriever.vocabulary
     assert vocabulary.strange("how does lora fine tuning work") == ("lora",)
     assert vocabulary.strange("why do transformers use layer norm") == ()  # real words
+    # and real words with an ending or a prefix the model's vocabulary lacks as whole words
+    assert vocabulary.strange("my interviewer asked how to reuse it after many iterations") == ()
     ranking = dl_bot.retriever.rank("how does LoRA fine-tuning reduce the number of trainable "
                                     "parameters", 3)
     threshold = dl_bot.settings.threshold

@@ -195,9 +195,17 @@ class Vocabulary:
 
     def strange(self, text: str) -> tuple[str, ...]:
         """Words of the (repaired) question that neither the notes nor the model's vocabulary
-        know: a sign it is about something the notes do not cover ("lora", "rmsnorm")."""
+        know: a sign it is about something the notes do not cover ("lora", "rmsnorm"). A known
+        word with an ending or a prefix ("iterations", "interviewer", "reuse") is known."""
         return tuple(t for t in dict.fromkeys(words(text)) if t.isalpha() and len(t) > 2
-                     and t not in _STOP and t not in self.words and t not in self.known)
+                     and t not in _STOP and t not in self.words and t not in self.known
+                     and not self._inflected(t))
+
+    def _inflected(self, word: str) -> bool:
+        return any(word.endswith(end) and len(word) - len(end) >= 4
+                   and word[:-len(end)] in self.known for end in _ENDINGS) or any(
+            word.startswith(pre) and len(word) - len(pre) >= 3 and word[len(pre):] in self.known
+            for pre in _PREFIXES)
 
     def foreign(self, text: str) -> tuple[str, ...]:
         """Named concepts in the (repaired) question that the notes never write ("group normal"):
@@ -310,6 +318,8 @@ def _acronym_like(word: str) -> bool:
     return word.isalpha() and len(word) <= 3
 
 
+_ENDINGS = ("s", "es", "ed", "d", "ing", "er", "ers", "ion", "ions", "ly")
+_PREFIXES = ("re", "mis", "un")
 _ALIAS_MARKS = frozenset("aka also known as called or i e g eg ie".split())
 
 
