@@ -126,6 +126,7 @@ def test_a_request_for_a_summary_of_the_notes_gets_their_summary_section(dl_bot,
     ("summary of the notes on normalization", False),
     ("can u give me a sumary of evrything", True),  # misspelt summary and generic words
     ("sumary of overfiting", False),
+    ("benefits of TL in DL", False),  # TL: transfer learning, not half of "tl;dr"
 ])
 def test_a_summary_of_one_topic_is_not_a_summary_of_the_notes(dl_bot, question, expected):
     vocabulary = dl_bot.retriever.vocabulary

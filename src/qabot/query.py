@@ -217,6 +217,8 @@ class Vocabulary:
         summary word and no other word of the notes but the title's or generic ones ("revision
         sheet for dl basics", "recap before my exam"; not "summary of transfer learning")."""
         tokens = [self._summary_word(t) for t in words(text)]
+        if "tl" in tokens and "dr" in tokens:  # "tl;dr"; "TL" alone is transfer learning
+            tokens = [t for t in tokens if t not in ("tl", "dr")] + ["tldr"]
         if not _SUMMARY_CUES & set(tokens):
             return False
         title_words = words(title)
@@ -331,7 +333,7 @@ def known_words(tokenizer_vocab: Iterable[str]) -> frozenset[str]:
 # the notes' summary section rather than for one topic.
 _SUMMARY_CUES = frozenset(
     "summary summaries summarise summarize summarising summarizing sum recap overview cheat "
-    "cheatsheet crib tldr tl dr review revision revise refresher outline gist essentials "
+    "cheatsheet crib tldr review revision revise refresher outline gist essentials "
     "highlights takeaways takeaway rundown synopsis reference ref".split())
 # Words of the notes that still name no topic: "all the key points", "in one table", "before".
 _GENERIC = frozenset(
