@@ -208,8 +208,8 @@ class Vocabulary:
             for pre in _PREFIXES)
 
     def foreign(self, text: str) -> tuple[str, ...]:
-        """Named concepts in the (repaired) question that the notes never write ("group normal"):
-        a sign it is about a neighbour of what they cover."""
+        """Named concepts in the (repaired) question that the notes never write, in its words
+        ("group normalization"): a sign it is about a neighbour of what they cover."""
         return named(text, self.foreign_terms)
 
     def asks_for_summary(self, text: str, title: str = "") -> bool:
