@@ -47,8 +47,8 @@ def foreign(texts: Iterable[str]) -> frozenset[str]:
     for text in texts:
         words = stems(text)
         used.update(words)
-        written.update(words[i:i + n] for i, w in enumerate(words) if w in firsts
-                       for n in range(1, MAX_WORDS + 1))
+        written.update(t for i, w in enumerate(words) if w in firsts
+                       for n in range(1, MAX_WORDS + 1) if (t := words[i:i + n]) in terms)
     return frozenset(" ".join(t) for t in terms - written if not used.issuperset(t))
 
 
