@@ -71,12 +71,13 @@ def reply(bot: QABot, message: str) -> tuple[list[gr.ChatMessage], list[str], di
     related = [r.question for r in answer.related]
     if not answer.answered or result.chunk is None:
         listing = "\n".join(f"- {escape(q)}" for q in related)
-        asked = "" if result.open is None else (  # the notes ask it themselves, unanswered
-            f" They ask “{escape(result.open.question)}” ({escape(result.open.file)}, line "
-            f"{result.open.line}) but leave it unanswered.")
-        if result.unmentioned and not asked:
-            asked = f" They never mention {', '.join(f'“{escape(t)}”' for t in result.unmentioned)}."
-        content = f"{NOT_COVERED}{asked} {CLOSEST}\n\n{listing}"
+        why = ""  # the notes ask it themselves, unanswered; or it names what they never mention
+        if result.open is not None:
+            why = (f" They ask “{escape(result.open.question)}” ({escape(result.open.file)}, "
+                   f"line {result.open.line}) but leave it unanswered.")
+        elif result.unmentioned:
+            why = f" They never mention {', '.join(f'“{escape(t)}”' for t in result.unmentioned)}."
+        content = f"{NOT_COVERED}{why} {CLOSEST}\n\n{listing}"
         return [gr.ChatMessage(role="assistant", content=content)], related, {
             "question": answer.question, "answer_id": None, "score": answer.score}
     chunk = result.chunk
