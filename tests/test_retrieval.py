@@ -249,6 +249,8 @@ def test_words_neither_the_notes_nor_the_model_know_need_a_higher_score(dl_bot):
     assert vocabulary.strange("why do transformers use layer norm") == ()  # real words
     # and real words with an ending or a prefix the model's vocabulary lacks as whole words
     assert vocabulary.strange("my interviewer asked how to reuse it after many iterations") == ()
+    # and forms of the notes' own words: they write "RNNs" and "generalization"
+    assert vocabulary.strange("does my rnn generalize") == ()
     ranking = dl_bot.retriever.rank("how does LoRA fine-tuning reduce the number of trainable "
                                     "parameters", 3)
     threshold = dl_bot.settings.threshold

@@ -196,12 +196,15 @@ class Vocabulary:
     def strange(self, text: str) -> tuple[str, ...]:
         """Words of the (repaired) question that neither the notes nor the model's vocabulary
         know: a sign it is about something the notes do not cover ("lora", "rmsnorm"). A known
-        word with an ending or a prefix ("iterations", "interviewer", "reuse") is known."""
+        word with an ending or a prefix ("iterations", "interviewer", "reuse") is known, and so is
+        a form of a word of the notes ("rnn" beside "RNNs", "generalize" beside "generalization")."""
         return tuple(t for t in dict.fromkeys(words(text)) if t.isalpha() and len(t) > 2
                      and t not in _STOP and t not in self.words and t not in self.known
                      and not self._inflected(t))
 
     def _inflected(self, word: str) -> bool:
+        if stem(word) in self._stems or any(word + end in self.words for end in _ENDINGS):
+            return True
         return any(word.endswith(end) and len(word) - len(end) >= 4
                    and word[:-len(end)] in self.known for end in _ENDINGS) or any(
             word.startswith(pre) and len(word) - len(pre) >= 3 and word[len(pre):] in self.known
