@@ -52,10 +52,13 @@ def test_symbols_in_passages_are_searchable_by_name_and_shown_as_written():
     doc = parse(DL_CORPUS)
     norm = doc.chunks[0]
     formula = next(p for p in norm.passages if "epsilon" in p.text)
-    assert formula.text == "x̂ = (x - mu _B) / √( sigma _B² + epsilon )"
+    # a snippet reads with the sub-heading and bold label it sits under, as a paragraph does
+    assert formula.text == "Batch Normalization — Formula: x̂ = (x - mu _B) / √( sigma _B² + epsilon )"
     assert formula.markdown == "```\nx̂ = (x - μ_B) / √(σ_B² + ε)\n```"
     xavier = next(c for c in doc.chunks if c.question.startswith("What is Xavier"))
     assert any("$n_in$ = number of input neurons" in p.text for p in xavier.passages)
+    assert "Xavier Initialization — For Tanh/Sigmoid: W ~ N(0, 1/n_in)" in {
+        p.text for p in xavier.passages}
 
 
 def test_quick_reference_table_is_kept_as_markdown():

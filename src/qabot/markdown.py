@@ -573,7 +573,9 @@ def _passages(blocks: list[_Block], lines: list[str]) -> list[Passage]:
                         cells.append(" ".join(inline_text(t).split()))
                 add(" — ".join(c for c in cells if c), tok)
             elif tok.type in ("fence", "code_block") and tok.content.strip():
-                add(tok.content.strip(), tok)
+                parent = items[-1] if items else ""  # "Gradient clipping" above its snippet
+                context = " — ".join(p for p in (heading, label, parent) if p)
+                add(f"{context}: {tok.content.strip()}" if context else tok.content.strip(), tok)
             elif tok.type == "html_block":
                 text = " ".join(" ".join(_html(tok.content).text).split())
                 if _has_word(text):
