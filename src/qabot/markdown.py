@@ -540,6 +540,11 @@ def _passages(blocks: list[_Block], lines: list[str]) -> list[Passage]:
             markdown = textwrap.dedent(markdown)
         out.append(_passage(text, (start, end), markdown))
 
+    def add_under(text: str, tok: Token, parent: str) -> None:
+        """A passage read with the sub-heading, bold label and parent bullet it sits under."""
+        context = " — ".join(p for p in (heading, label, parent) if p)
+        add(f"{context}: {text}" if context else text, tok)
+
     for block in blocks:
         items: list[str] = []  # label of each open list item, outermost first
         tokens = block.tokens
@@ -556,12 +561,10 @@ def _passages(blocks: list[_Block], lines: list[str]) -> list[Passage]:
                 text = " ".join(inline_text(tokens[i + 1]).split())
                 if items and not items[-1]:
                     items[-1] = text.split(":", 1)[0][:80]
-                parent = items[-2] if len(items) > 1 else ""
-                context = " — ".join(p for p in (heading, label, parent) if p)
                 if not items and _is_bold_only(tokens[i + 1]):  # "**For Exploding Gradients:**"
                     label = text.rstrip(":")
                 elif _has_word(text):
-                    add(f"{context}: {text}" if context else text, tok)
+                    add_under(text, tok, items[-2] if len(items) > 1 else "")
             elif tok.type in ("tbody_open", "tbody_close"):
                 in_tbody = tok.type == "tbody_open"
             elif tok.type == "tr_open" and in_tbody:
@@ -573,9 +576,8 @@ def _passages(blocks: list[_Block], lines: list[str]) -> list[Passage]:
                         cells.append(" ".join(inline_text(t).split()))
                 add(" — ".join(c for c in cells if c), tok)
             elif tok.type in ("fence", "code_block") and tok.content.strip():
-                parent = items[-1] if items else ""  # "Gradient clipping" above its snippet
-                context = " — ".join(p for p in (heading, label, parent) if p)
-                add(f"{context}: {tok.content.strip()}" if context else tok.content.strip(), tok)
+                # a snippet's parent is the bullet it sits in ("Gradient clipping")
+                add_under(tok.content.strip(), tok, items[-1] if items else "")
             elif tok.type == "html_block":
                 text = " ".join(" ".join(_html(tok.content).text).split())
                 if _has_word(text):
