@@ -407,15 +407,24 @@ def _qa_columns(block: _Block) -> tuple[int, int] | None:
 
 def _table_rows(block: _Block) -> list[tuple[int, list[Token]]]:
     """(0-based line, cell inline tokens) of each body row."""
-    rows: list[tuple[int, list[Token]]] = []
+    return [((block.tokens[i].map or (block.start,))[0], cells)
+            for i, cells in _body_rows(block.tokens).items()]
+
+
+def _body_rows(tokens: list[Token]) -> dict[int, list[Token]]:
+    """The position of each table body row's `tr_open` → the inline tokens of its cells."""
+    rows: dict[int, list[Token]] = {}
+    row: list[Token] | None = None
     in_body = False
-    for tok in block.tokens:
+    for i, tok in enumerate(tokens):
         if tok.type in ("tbody_open", "tbody_close"):
-            in_body = tok.type == "tbody_open"
+            in_body, row = tok.type == "tbody_open", None
         elif tok.type == "tr_open" and in_body:
-            rows.append(((tok.map or (block.start,))[0], []))
-        elif tok.type == "inline" and in_body and rows:
-            rows[-1][1].append(tok)
+            row = rows[i] = []
+        elif tok.type == "tr_close":
+            row = None
+        elif tok.type == "inline" and row is not None:
+            row.append(tok)
     return rows
 
 
@@ -548,7 +557,7 @@ def _passages(blocks: list[_Block], lines: list[str]) -> list[Passage]:
     for block in blocks:
         items: list[str] = []  # label of each open list item, outermost first
         tokens = block.tokens
-        in_tbody = False
+        rows = _body_rows(tokens)
         for i, tok in enumerate(tokens):
             if tok.type == "heading_open":
                 heading, label = _clean(inline_text(tokens[i + 1])), ""
@@ -565,15 +574,8 @@ def _passages(blocks: list[_Block], lines: list[str]) -> list[Passage]:
                     label = text.rstrip(":")
                 elif _has_word(text):
                     add_under(text, tok, items[-2] if len(items) > 1 else "")
-            elif tok.type in ("tbody_open", "tbody_close"):
-                in_tbody = tok.type == "tbody_open"
-            elif tok.type == "tr_open" and in_tbody:
-                cells = []
-                for t in tokens[i + 1:]:
-                    if t.type == "tr_close":
-                        break
-                    if t.type == "inline":
-                        cells.append(" ".join(inline_text(t).split()))
+            elif i in rows:
+                cells = (" ".join(inline_text(t).split()) for t in rows[i])
                 add(" — ".join(c for c in cells if c), tok)
             elif tok.type in ("fence", "code_block") and tok.content.strip():
                 # a snippet's parent is the bullet it sits in ("Gradient clipping")
