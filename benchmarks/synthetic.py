@@ -12,7 +12,7 @@ from qabot.corpus import load_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = [ROOT / "corpus" / "deep-learning-basics.md",
-        ROOT.parent / "shared" / "corpora" / "data-science-theory.md"]
+        ROOT / "tests" / "eval" / "data-science-theory" / "data-science-theory.md"]
 TOPICS = ["robotics", "genomics", "finance", "astronomy", "retail", "climate", "chemistry", "music",
           "logistics", "medicine", "sports", "linguistics", "energy", "agriculture", "security"]
 FRAMES = ["In {topic}, {q}", "{q} (case study: {topic})", "For a {topic} team: {q}",

@@ -23,7 +23,7 @@ from qabot.settings import PACKAGED_MODEL, Settings  # noqa: E402
 EVAL = ROOT / "tests" / "eval"
 CORPORA = {  # name → the notes (a file or a directory)
     "deep-learning-basics": ROOT / "corpus" / "deep-learning-basics.md",
-    "data-science-theory": ROOT.parent / "shared" / "corpora" / "data-science-theory.md",
+    "data-science-theory": EVAL / "data-science-theory",
     "operating-systems": EVAL / "operating-systems",
     "statistics": EVAL / "statistics",
 }

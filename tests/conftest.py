@@ -16,10 +16,9 @@ from qabot.embedding import Embedder  # noqa: E402
 from qabot.settings import PACKAGED_MODEL, Settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "corpora"
 DL_CORPUS = ROOT / "corpus" / "deep-learning-basics.md"
-THEORY_CORPUS = SHARED / "data-science-theory.md"
 EVAL = Path(__file__).parent / "eval"
+THEORY_CORPUS = EVAL / "data-science-theory" / "data-science-theory.md"
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
