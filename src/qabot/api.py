@@ -1,11 +1,15 @@
 """One server: the JSON API under /api (FastAPI) and the Gradio chat at /, mounted under our own app
-so that CORS, framing and body-size rules are ours, not Gradio's defaults."""
+so that CORS, framing, body-size and concurrency rules are ours (see guard.py), not Gradio's."""
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import socket
+import threading
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -18,21 +22,24 @@ from fastapi.exceptions import RequestValidationError  # noqa: E402
 from fastapi.middleware.cors import CORSMiddleware  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
 from pydantic import BaseModel, Field, field_validator  # noqa: E402
-from starlette.types import ASGIApp, Message, Receive, Scope, Send  # noqa: E402
+from starlette.types import ASGIApp  # noqa: E402
 
 from . import __version__  # noqa: E402
-from .bot import QABot  # noqa: E402
-from .errors import QabotError, QueryError  # noqa: E402
+from .bot import MAX_MESSAGE_CHARS, QABot  # noqa: E402
+from .errors import QabotError, QueryError, ServerError  # noqa: E402
+from .guard import Guard, GuardedH11  # noqa: E402
 from .settings import Settings  # noqa: E402
 
-# A visible character: not whitespace, not a control character. In the OpenAPI spec too, so that
-# clients and fuzzers know an empty or whitespace-only question is not a question.
-VISIBLE = r"[^\s\x00-\x1f\x7f-\x9f]"
+# A visible character: not whitespace, not a control or zero-width format character (joiners, BOMs,
+# direction marks). In the OpenAPI spec too, so that clients and fuzzers know an empty question.
+VISIBLE = r"[^\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]"
+# Sent with every response, errors included.
+SECURITY_HEADERS = {"x-content-type-options": "nosniff", "referrer-policy": "no-referrer"}
 
 
 class AskRequest(BaseModel):
     question: str = Field(..., description="The student's question (at least one visible character)",
-                          min_length=1, max_length=200_000, strict=True,
+                          min_length=1, max_length=MAX_MESSAGE_CHARS, strict=True,
                           json_schema_extra={"pattern": VISIBLE})
     top_k: int | None = Field(None, ge=0, le=20, description="How many related questions")
 
@@ -82,46 +89,13 @@ class Health(BaseModel):
     version: str
     chunks: int
     model: str
+    built: str = Field(description="When the index being served was built (UTC, ISO 8601)")
+    fresh: bool = Field(description="Whether that index was built from the notes as they are now; "
+                                    "false while a changed corpus is being re-indexed")
 
 
-class GuardMiddleware:
-    """Refuses bodies over the limit (413), drops CORS grants for unlisted origins on every route
-    (Gradio's own included) and sends a CSP frame-ancestors policy."""
-
-    def __init__(self, app: ASGIApp, settings: Settings, methods: dict[str, set[str]]) -> None:
-        self.app, self.settings, self.methods = app, settings, methods
-        self.origins = set(settings.cors_origins)
-        self.csp = "frame-ancestors " + (" ".join(settings.frame_ancestors) or "'none'")
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        limit = self.settings.max_body_bytes
-        length = headers.get("content-length", "")
-        if scope["path"].startswith("/api/") and length.isdigit() and int(length) > limit:
-            await JSONResponse({"detail": f"request body over {limit} bytes"}, 413)(scope, receive, send)
-            return
-        allowed = self.methods.get(scope["path"])
-        if allowed and scope["method"] not in allowed | {"OPTIONS"}:  # else Gradio's mount says 404
-            await JSONResponse({"detail": "method not allowed"}, 405,
-                               {"allow": ", ".join(sorted(allowed))})(scope, receive, send)
-            return
-        origin_ok = headers.get("origin") in self.origins
-
-        async def guarded_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                kept = [(k, v) for k, v in message.get("headers", [])
-                        if origin_ok or not k.lower().startswith(b"access-control-")]
-                kept.append((b"content-security-policy", self.csp.encode()))
-                message = {**message, "headers": kept}
-            await send(message)
-
-        await self.app(scope, receive, guarded_send)
-
-
-def create_app(bot: QABot, *, with_ui: bool = True) -> FastAPI:
+def create_app(bot: QABot, *, with_ui: bool = True) -> ASGIApp:
+    """The API and (with_ui) the chat, wrapped in the `Guard` that every request passes."""
     settings = bot.settings
     app = FastAPI(title="qabot", version=__version__, docs_url="/api/docs",
                   openapi_url="/api/openapi.json", redoc_url=None)
@@ -160,8 +134,14 @@ def create_app(bot: QABot, *, with_ui: bool = True) -> FastAPI:
 
     @app.get("/api/health", response_model=Health)
     def health() -> dict[str, Any]:
+        manifest = bot.index.manifest
+        built = datetime.fromtimestamp(manifest.created, timezone.utc).isoformat(timespec="seconds")
         return {"status": "ok", "version": __version__, "chunks": len(bot.chunks),
-                "model": bot.index.manifest.model}
+                "model": manifest.model, "built": built, "fresh": bot.is_fresh()}
+
+    @app.head("/api/health", include_in_schema=False)
+    def health_head() -> None:
+        return None
 
     app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                        allow_methods=["GET", "POST"], allow_headers=["content-type"])
@@ -169,24 +149,73 @@ def create_app(bot: QABot, *, with_ui: bool = True) -> FastAPI:
     for route in app.routes:
         if getattr(route, "path", "").startswith("/api/"):
             methods.setdefault(route.path, set()).update(getattr(route, "methods", None) or {"GET"})
-    app.add_middleware(GuardMiddleware, settings=settings, methods=methods)
     if with_ui:
         import gradio as gr
 
         from .ui import build_ui
 
-        app = gr.mount_gradio_app(app, build_ui(bot), path="/", show_error=False,
+        blocks = build_ui(bot)
+        app = gr.mount_gradio_app(app, blocks, path="/", show_error=False,
                                   enable_monitoring=False, theme=gr.themes.Soft(), footer_links=[],
-                                  ssr_mode=False)
-    return app
+                                  ssr_mode=False, root_path=settings.root_path or None,
+                                  max_file_size=0)
+        # A mounted app never sets this, which turns off Gradio's checks on the file paths a
+        # component may return (a second wall: the chat never returns client data anyway).
+        blocks.has_launched = True
+    frame = "frame-ancestors " + (" ".join(settings.frame_ancestors) or "'none'")
+    return Guard(app, max_body_bytes=settings.max_body_bytes, timeout=settings.request_timeout,
+                 max_requests=settings.concurrency + settings.queue_size,
+                 methods=methods, origins=settings.cors_origins,
+                 headers={**SECURITY_HEADERS, "content-security-policy": frame},
+                 no_store=("/", "/config", "/config/"))
+
+
+def server(bot: QABot, port: int | None = None) -> Any:
+    """A uvicorn server for the app, with qabot's timeouts and connection handling."""
+    import uvicorn
+
+    settings = bot.settings
+    return uvicorn.Server(uvicorn.Config(
+        create_app(bot), host=settings.host, port=settings.port if port is None else port,
+        log_level="warning", http=GuardedH11,
+        timeout_keep_alive=max(1, round(settings.request_timeout)),
+        timeout_graceful_shutdown=round(settings.shutdown_timeout)))
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, opened before anything is loaded, so a bad address fails at once."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise ServerError(f"--host {host!r} is not an address of this machine ({exc}); use "
+                          "127.0.0.1 (this machine only) or 0.0.0.0 (every interface)") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ServerError(f"port {port} on {host} is in use by another program; stop it or "
+                              "choose another with --port (or QABOT_PORT)") from None
+        raise ServerError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another "
+                          "--host or --port") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def serve(settings: Settings, log: Callable[[str], None] = print) -> None:
-    import uvicorn
-
+    sock = bind(settings.host, settings.port)
     bot = QABot(settings, log=log)
-    log(f"qabot serving {len(bot.chunks)} questions on http://{settings.host}:{settings.port}/ "
-        "(API under /api)")
-    # Past this many open connections uvicorn answers 503 instead of piling up work.
-    uvicorn.run(create_app(bot), host=settings.host, port=settings.port, log_level="warning",
-                limit_concurrency=settings.concurrency + settings.queue_size)
+    host, port = sock.getsockname()[:2]
+    log(f"qabot serving {len(bot.chunks)} questions on http://{host}:{port}/ (API under /api)")
+    stop = threading.Event()
+    if settings.watch_interval:
+        bot.watch(settings.watch_interval, stop)
+    try:
+        server(bot).run(sockets=[sock])
+    finally:
+        stop.set()
+        sock.close()

@@ -29,3 +29,7 @@ class QueryError(QabotError):
 
 class SettingsError(QabotError):
     """A setting has an invalid value."""
+
+
+class ServerError(QabotError):
+    """The server cannot start: its address is not valid here, or it is in use."""
