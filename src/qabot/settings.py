@@ -7,7 +7,9 @@ whichever entry point starts it.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
+import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,34 @@ class Settings:
     concurrency: int = 4
     queue_size: int = 64
     max_body_bytes: int = 256 * 1024
+    # Seconds a client may take to send a request's head or body; idle connections close after it.
+    request_timeout: float = 15.0
+    # Seconds a stopping server waits for open requests and streams before it closes them.
+    shutdown_timeout: float = 10.0
+    # How often (seconds) a server checks the notes and the index for changes; 0 = never.
+    watch_interval: float = 5.0
+    # feedback.jsonl / queries.jsonl are rotated (one .1 kept) past this size.
+    log_max_bytes: int = 10 * 1024 * 1024
+    # The public URL (or sub-path) a proxy serves qabot under, e.g. https://notes.example.edu/qa.
+    root_path: str = ""
+
+    def __post_init__(self) -> None:
+        for name, low, high in _RANGES:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or \
+                    (isinstance(value, float) and not math.isfinite(value)) or not low <= value <= high:
+                raise SettingsError(f"QABOT_{name.upper()}={value!r} is out of range: it must be a "
+                                    f"number from {low} to {high}")
+        for origin in self.cors_origins:
+            if not _ORIGIN.fullmatch(origin):
+                raise SettingsError(f"QABOT_CORS_ORIGINS: {origin!r} is not an exact origin; list each "
+                                    "one as scheme://host[:port], e.g. https://portal.example.edu "
+                                    "(wildcards such as '*' are not supported)")
+        if not self.host.strip():
+            raise SettingsError("QABOT_HOST is empty; use 127.0.0.1 (this machine) or 0.0.0.0 (all)")
+        if self.root_path and not _ROOT_PATH.fullmatch(self.root_path):
+            raise SettingsError(f"QABOT_ROOT_PATH={self.root_path!r} must be a path such as /qa or a "
+                                "URL such as https://notes.example.edu/qa")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -60,6 +90,16 @@ class Settings:
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+# (field, lowest, highest): every number a deployment can set, checked at start-up.
+_RANGES = (("threshold", 0.0, 1.0), ("top_k", 0, 20), ("max_query_chars", 1, 100_000),
+           ("cache_size", 0, 1_000_000), ("port", 0, 65535), ("concurrency", 1, 256),
+           ("queue_size", 1, 100_000), ("max_body_bytes", 1024, 1 << 30),
+           ("request_timeout", 0.1, 3600.0), ("shutdown_timeout", 0.0, 3600.0),
+           ("watch_interval", 0.0, 86_400.0), ("log_max_bytes", 1024, 1 << 40))
+_ORIGIN = re.compile(r"https?://[^\s/:*]+(:\d{1,5})?")
+_ROOT_PATH = re.compile(r"(/[^\s?#]*|https?://[^\s/?#]+(/[^\s?#]*)?)")
 
 
 def _convert(f: dataclasses.Field[Any], raw: str) -> Any:
