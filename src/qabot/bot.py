@@ -7,6 +7,7 @@ questions with a verbatim passage of the notes, or an honest "not covered" with 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
@@ -18,7 +19,7 @@ from pathlib import Path
 from .chunk import Chunk, OpenQuestion
 from .corpus import corpus_digest, load_corpus
 from .embedding import Embedder
-from .errors import IndexStateError, QueryError
+from .errors import CorpusError, IndexStateError, QueryError
 from .index import Index, Manifest, build_index, load_index, lock, read_manifest, save_index
 from .query import clean
 from .results import Answer, Related, Source
@@ -27,6 +28,9 @@ from .settings import Settings
 from .smalltalk import smalltalk_kind
 
 Log = Callable[[str], None]
+# The longest message a student may send (API and chat alike); only its first
+# `Settings.max_query_chars` characters are searched.
+MAX_MESSAGE_CHARS = 200_000
 
 
 def stderr(message: str) -> None:
@@ -45,16 +49,42 @@ class Result:
     unmentioned: tuple[str, ...] = ()  # concepts it names that the notes never write (not covered)
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """One index with its retriever, swapped in as a whole so a request never mixes two indexes."""
+
+    index: Index
+    retriever: Retriever
+    generation: int
+
+
 class QABot:
     def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
                  log: Log = stderr, weights: Weights = Weights()) -> None:
         self.settings = settings or Settings.from_env()
         self.log = log
+        self.weights = weights
         self.embedder = embedder or Embedder(self.settings.model, self.settings.model_sha256)
-        self.index = ensure_index(self.settings, self.embedder, log)
-        self.retriever = Retriever(self.index, self.embedder, weights)
-        self._cache: OrderedDict[tuple[str, int], Result] = OrderedDict()
+        self._loaded = self._load(ensure_index(self.settings, self.embedder, log), 0)
+        self._cache: OrderedDict[tuple[int, str, int], Result] = OrderedDict()
         self._lock = threading.Lock()
+        self._unbuildable: str | None = None  # a corpus digest whose rebuild failed: not retried
+        data = self.settings.data_dir
+        self.queries = JsonlLog(Path(data) / "queries.jsonl" if data else None,
+                                self.settings.log_max_bytes, log)
+        self.feedback = JsonlLog(Path(data) / "feedback.jsonl" if data else None,
+                                 self.settings.log_max_bytes, log)
+
+    def _load(self, index: Index, generation: int) -> Loaded:
+        return Loaded(index, Retriever(index, self.embedder, self.weights), generation)
+
+    @property
+    def index(self) -> Index:
+        return self._loaded.index
+
+    @property
+    def retriever(self) -> Retriever:
+        return self._loaded.retriever
 
     @property
     def chunks(self) -> list[Chunk]:
@@ -68,13 +98,14 @@ class QABot:
         k = self.settings.top_k if top_k is None else top_k
         if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= 20:
             raise QueryError(f"top_k must be a whole number from 0 to 20, not {k!r}")
-        key = (text, k)
+        loaded = self._loaded
+        key = (loaded.generation, text, k)
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None:
                 self._cache.move_to_end(key)
         if cached is None:
-            cached = self._answer(text, k, truncated)
+            cached = self._answer(loaded.retriever, text, k, truncated)
             with self._lock:
                 self._cache[key] = cached
                 while len(self._cache) > self.settings.cache_size:
@@ -82,8 +113,8 @@ class QABot:
         self._log_query(cached)
         return cached
 
-    def _answer(self, text: str, k: int, truncated: bool) -> Result:
-        ranking = self.retriever.rank(text, k + 1)
+    def _answer(self, retriever: Retriever, text: str, k: int, truncated: bool) -> Result:
+        ranking = retriever.rank(text, k + 1)
         hits = list(ranking.hits)
         top = hits[0] if hits else None
         answered = ranking.answers(self.settings.threshold)
@@ -127,18 +158,98 @@ class QABot:
                 f"verbatim with their source. Topics: {sections}.")
 
     def _log_query(self, result: Result) -> None:
-        if not (self.settings.log_queries and self.settings.data_dir):
-            return
-        record = {"time": time.time(), "question": result.answer.question,
-                  "answer_id": result.chunk.id if result.chunk else None,
-                  "score": result.answer.score}
-        append_jsonl(Path(self.settings.data_dir) / "queries.jsonl", record)
+        if self.settings.log_queries:
+            self.queries.append({"time": time.time(), "question": result.answer.question,
+                                 "answer_id": result.chunk.id if result.chunk else None,
+                                 "score": result.answer.score})
+
+    def record_feedback(self, record: dict) -> bool:
+        """Appends one helpful / not-helpful record; False when feedback is not stored."""
+        return self.feedback.append(record)
+
+    def is_fresh(self) -> bool:
+        """Whether the loaded index was built from the notes as they are now."""
+        try:
+            return corpus_digest(Path(self.settings.corpus)) == self.index.manifest.corpus_digest
+        except CorpusError:
+            return False
+
+    def refresh(self) -> bool:
+        """Swaps in a new index when the notes changed (rebuilding it) or another process wrote a
+        newer one; requests keep being answered from the old index until the swap. True if swapped."""
+        root, current = Path(self.settings.index), self.index.manifest
+        try:
+            digest = corpus_digest(Path(self.settings.corpus))
+        except CorpusError as exc:
+            if self._unbuildable != "missing":
+                self.log(f"warning: {exc}; still answering from the index built "
+                         f"{time.ctime(current.created)}")
+            self._unbuildable = "missing"
+            return False
+        on_disk = read_manifest(root)
+        newer = on_disk is not None and on_disk.created > current.created
+        if (digest == current.corpus_digest and not newer) or digest == self._unbuildable:
+            return False
+        try:
+            index = ensure_index(self.settings, self.embedder, self.log)
+        except (CorpusError, IndexStateError) as exc:
+            self.log(f"warning: {exc}; still answering from the index built "
+                     f"{time.ctime(current.created)}")
+            index = self.index
+        if index.manifest == current:
+            self._unbuildable = digest
+            return False
+        self._unbuildable = None
+        with self._lock:
+            self._loaded = self._load(index, self._loaded.generation + 1)
+            self._cache.clear()
+        self.log(f"index reloaded: {len(index.chunks)} questions")
+        return True
+
+    def watch(self, interval: float, stop: threading.Event) -> threading.Thread:
+        """Checks for changed notes or a newer index every `interval` seconds until `stop` is set."""
+        def run() -> None:
+            while not stop.wait(interval):
+                try:
+                    self.refresh()
+                except Exception as exc:  # a watcher must outlive any one failed check
+                    self.log(f"warning: checking the notes for changes failed ({exc!r})")
+
+        thread = threading.Thread(target=run, name="qabot-watch", daemon=True)
+        thread.start()
+        return thread
 
 
-def append_jsonl(path: Path, record: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as f:
-        f.write(json.dumps(record, ensure_ascii=False) + "\n")
+class JsonlLog:
+    """An append-only JSON Lines log (queries, feedback), rotated to `NAME.1` past `max_bytes` so it
+    never grows without bound. A write failure is reported once, and answering goes on."""
+
+    def __init__(self, path: Path | None, max_bytes: int, log: Log) -> None:
+        self.path, self.max_bytes, self.log = path, max_bytes, log
+        self._lock = threading.Lock()
+        self._failing = False
+
+    def append(self, record: dict) -> bool:
+        if self.path is None:
+            return False
+        line = json.dumps(record, ensure_ascii=False) + "\n"
+        with self._lock:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                if self.path.exists() and self.path.stat().st_size + len(line) > self.max_bytes:
+                    os.replace(self.path, self.path.with_name(self.path.name + ".1"))
+                with self.path.open("a", encoding="utf-8") as f:
+                    f.write(line)
+            except OSError as exc:
+                if not self._failing:
+                    self.log(f"warning: cannot write {self.path} ({exc.strerror or exc}); answers go "
+                             "on, but nothing is recorded until it is writable again")
+                self._failing = True
+                return False
+            if self._failing:
+                self.log(f"{self.path} is writable again")
+            self._failing = False
+            return True
 
 
 def _focus(ranking: Ranking) -> str | None:
@@ -161,16 +272,39 @@ def stale_reason(manifest: Manifest | None, embedder: Embedder, digest: str) -> 
 
 def ensure_index(settings: Settings, embedder: Embedder, log: Log = stderr,
                  force: bool = False, progress: bool = False) -> Index:
-    """Loads the index, rebuilding it first when it is missing, damaged or stale."""
+    """Loads the index, rebuilding it first when it is missing, damaged or stale. When it cannot be
+    rebuilt (read-only directory, full disk) but a complete index is on disk, that one is served
+    with a warning instead."""
     root = Path(settings.index)
     digest = corpus_digest(Path(settings.corpus))
     reason = "rebuild requested" if force else stale_reason(read_manifest(root), embedder, digest)
-    previous: Index | None = None
     if reason is None:
         try:
             return load_index(root)
         except IndexStateError as exc:
             reason = str(exc)
+    try:
+        return _rebuild(settings, embedder, log, reason, digest, force, progress)
+    except OSError as exc:  # includes filelock's Timeout
+        problem = f"{exc.strerror or exc}{f' ({exc.filename})' if exc.filename else ''}"
+        if not force:
+            try:
+                index = load_index(root)
+            except IndexStateError:
+                pass
+            else:
+                log(f"warning: the index in {root} is out of date ({reason}) and cannot be rebuilt: "
+                    f"{problem}. Serving the index built {time.ctime(index.manifest.created)} as it "
+                    f"is; make {root} writable (or free disk space), or run `qabot index` where it is "
+                    "writable")
+                return index
+        raise IndexStateError(f"cannot build the index in {root}: {problem}; make the directory "
+                              "writable or free disk space, then run `qabot index`") from None
+
+
+def _rebuild(settings: Settings, embedder: Embedder, log: Log, reason: str, digest: str,
+             force: bool, progress: bool) -> Index:
+    root = Path(settings.index)
     with lock(root):
         # Another process may have rebuilt it while this one waited for the lock.
         if not force and stale_reason(read_manifest(root), embedder, digest) is None:
@@ -179,7 +313,7 @@ def ensure_index(settings: Settings, embedder: Embedder, log: Log = stderr,
             except IndexStateError:
                 pass
         try:
-            previous = load_index(root)
+            previous: Index | None = load_index(root)
         except IndexStateError:
             previous = None
         log(f"building index in {root} ({reason})")

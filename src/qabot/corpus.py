@@ -47,7 +47,10 @@ def corpus_digest(root: Path) -> str:
     for path in corpus_files(root):
         if path.suffix.lower() in SUPPORTED:
             h.update(path.relative_to(root).as_posix().encode() + b"\0")
-            h.update(hashlib.sha256(path.read_bytes()).digest())
+            try:
+                h.update(hashlib.sha256(path.read_bytes()).digest())
+            except OSError as exc:  # load_corpus warns about it; the digest still changes
+                h.update(f"unreadable: {exc.errno}".encode())
     return h.hexdigest()
 
 
@@ -61,7 +64,12 @@ def load_corpus(root: Path) -> Corpus:
         if path.suffix.lower() not in SUPPORTED:
             warnings.append(f"{rel}: ignored (not .md, .markdown, .csv, .tsv or .jsonl)")
             continue
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            warnings.append(f"{rel}: cannot be read ({exc.strerror or exc}); file skipped (check "
+                            "its permissions)")
+            continue
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:

@@ -151,9 +151,30 @@ def lock(root: Path) -> FileLock:
 
 
 def save_index(index: Index, root: Path) -> Path:
-    """Writes a new build next to the live one, then switches CURRENT to it atomically."""
+    """Writes a new build next to the live one, then switches CURRENT to it atomically. A failed write
+    (full disk, read-only directory) removes what it wrote and raises OSError."""
     root.mkdir(parents=True, exist_ok=True)
     tmp = root / f".tmp-{uuid.uuid4().hex}"
+    pointer = root / f".CURRENT-{uuid.uuid4().hex}"
+    build = root / f"build-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    try:
+        _write_build(index, tmp)
+        os.rename(tmp, build)
+        pointer.write_text(build.name)
+        os.replace(pointer, root / "CURRENT")
+    except Exception as exc:  # faiss and bm25s report a full disk as RuntimeError
+        shutil.rmtree(tmp, ignore_errors=True)
+        pointer.unlink(missing_ok=True)
+        if live_build(root) != build:
+            shutil.rmtree(build, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise
+        raise OSError(f"writing the index failed ({exc})") from exc
+    _prune(root, keep={build.name, _previous_name(root, build.name)})
+    return build
+
+
+def _write_build(index: Index, tmp: Path) -> None:
     tmp.mkdir()
     (tmp / "manifest.json").write_text(json.dumps(asdict(index.manifest), indent=1))
     (tmp / "chunks.json").write_text(json.dumps([asdict(c) for c in index.chunks],
@@ -167,13 +188,6 @@ def save_index(index: Index, root: Path) -> Path:
     (tmp / "open.json").write_text(json.dumps([asdict(o) for o in index.open], ensure_ascii=False))
     np.save(tmp / "open.npy", index.open_vectors)
     _fsync_tree(tmp)
-    build = root / f"build-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    os.rename(tmp, build)
-    pointer = root / f".CURRENT-{uuid.uuid4().hex}"
-    pointer.write_text(build.name)
-    os.replace(pointer, root / "CURRENT")
-    _prune(root, keep={build.name, _previous_name(root, build.name)})
-    return build
 
 
 def _previous_name(root: Path, live: str) -> str:

@@ -32,9 +32,9 @@ def clean(text: object, limit: int) -> tuple[str, bool]:
     if not isinstance(text, str):
         raise QueryError(f"a question must be text, not {type(text).__name__}")
     text = unicodedata.normalize("NFC", text)
-    # Control characters and lone surrogates (which cannot be encoded) become spaces; format and
-    # private-use characters are harmless text.
-    kept = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in text)
+    # Control, format (zero-width joiners, BOMs) and lone surrogate characters (which cannot be
+    # encoded) become spaces, so a question of only those is empty; private-use ones are text.
+    kept = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Cs") else ch for ch in text)
     folded = " ".join(kept.split())
     if not folded:
         raise QueryError("the question is empty; type a question about the notes")
