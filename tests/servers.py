@@ -11,18 +11,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import uvicorn
 
 from benchmarks.process import ServeProcess, free_port  # noqa: F401  (ServeProcess: re-exported)
-from qabot.api import create_app
+from qabot.api import server as make_server
 from qabot.bot import QABot
 
 
 @contextmanager
 def running(bot: QABot) -> Iterator[str]:
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(bot), host="127.0.0.1", port=port,
-                                           log_level="warning"))
+    server = make_server(bot, port)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
