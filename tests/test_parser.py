@@ -302,3 +302,33 @@ def test_question_headings_at_the_top_level_keep_their_sub_headings_in_the_answe
     assert overfitting.answer.endswith("### Example\n\nA degree-15 fit.")
     assert overfitting.path == "ML › What is overfitting?"
     assert (bagging.question, bagging.anchor) == ("What is bagging?", "2-what-is-bagging")
+
+
+@pytest.mark.parametrize("written, question", [
+    ("**What is a gene?\\***", "What is a gene?"),
+    ("**What is a gene?***", "What is a gene?"),
+    ("**Name one base. †**", "Name one base."),
+    ("**What is a gene? (65/20)**", "What is a gene?"),
+    ("**What is a gene? [[src]]**", "What is a gene?"),
+    ("**What is a gene? [3]**", "What is a gene?"),
+    ("**What is a gene? 🧬 ⭐ Hard**", "What is a gene?"),
+    ("**Why use 2*n cells?**", "Why use 2*n cells?"),  # an asterisk inside is no marker
+    ("**What is f(2)**", "What is f(2)"),  # nor a bracketed number without punctuation
+])
+def test_trailing_markers_are_cleaned_from_bold_questions(tmp_path, written, question):
+    (tmp_path / "m.md").write_text(f"# M\n\n## S\n\n{written}\n\nAn answer *with* a star\\*.\n")
+    (chunk,) = load_corpus(tmp_path).chunks
+    assert chunk.question == question and chunk.answer == "An answer *with* a star\\*."
+
+
+@pytest.mark.parametrize("name, data", [
+    ("cards.csv", "section,question,answer\nGenes,What is a gene?*,A unit of heredity*.\n"),
+    ("cards.csv", 'section,question,answer\nGenes,"1. **What is a gene?** (65/20)",A unit of heredity*.\n'),
+    ("cards.jsonl", '{"section": "Genes", "question": "What is a gene? †", '
+                    '"answer": "A unit of heredity*."}\n'),
+])
+def test_markers_are_cleaned_from_csv_and_jsonl_questions_not_answers(tmp_path, name, data):
+    (tmp_path / name).write_text(data, encoding="utf-8")
+    (chunk,) = load_corpus(tmp_path).chunks
+    assert (chunk.question, chunk.answer, chunk.section) == (
+        "What is a gene?", "A unit of heredity*.", "Genes")

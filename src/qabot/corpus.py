@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .chunk import Chunk, OpenQuestion, SlugCounter, short_slug
 from .errors import CorpusError
-from .markdown import COLUMNS, ParsedDocument, answer_passages, parse_markdown
+from .markdown import COLUMNS, ParsedDocument, answer_passages, parse_markdown, question_text
 
 MARKDOWN = {".md", ".markdown"}
 TABLES = {".csv", ".tsv", ".jsonl"}
@@ -100,7 +100,7 @@ def _parse(text: str, rel: str, suffix: str) -> ParsedDocument:
             notes.append(row)
             continue
         row = _columns(row)
-        question = " ".join(str(row.get("question") or "").split())
+        question = question_text(str(row.get("question") or ""))
         raw = str(row.get("answer") or "")
         answer = raw.strip()
         if not question or not answer:

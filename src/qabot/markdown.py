@@ -44,6 +44,12 @@ COLUMNS = {"question": ("question", "questions", "q", "front", "prompt"),
 # "1. ", "Q3) ", "Question 2: ", "1.2 ", "1.2.3) " in front of a question; not "2 layers or 3?"
 _NUMBERING = re.compile(r"^\s*(?:q(?:uestion)?\s*)?(?:\d+(?:\.\d+)+[.):]?|\d+[.):])\s+",
                         re.IGNORECASE)
+# Markers after a question, matched on its plain text: footnote marks ("?*", written "?\*"
+# in the source, "†"), a bracketed ratio ("(65/20)"), a bare reference ("[[src]]") and a numbered
+# reference after the question mark ("? [3]").
+_FOOTNOTE_MARKS = "*†‡"
+_BRACKET_MARK = re.compile(r"(?:\[\[[^\[\]]*\]\]|\(\d+(?:/\d+)+\)|(?<=[?.!])\s*[\[(]\d+[\])])$")
+
 
 
 @dataclass
@@ -316,17 +322,22 @@ def inline_text(inline: Token | None) -> str:
 
 
 def _clean(text: str) -> str:
-    """Trim whitespace and trailing emoji / difficulty markers: 👶 ⭐️ 🚀 (with joiners and
-    selectors), "🟡 Medium", "⭐ Hard", "(Easy)", "[Advanced]", "— Hard"."""
+    """Trim whitespace and trailing emoji / difficulty / footnote markers: 👶 ⭐️ 🚀 (with joiners
+    and selectors), "🟡 Medium", "⭐ Hard", "(Easy)", "[Advanced]", "— Hard", "?*", "†",
+    "(65/20)", "[[src]]"."""
     text = " ".join(text.split())
     while True:
         end = len(text)
-        while end and (text[end - 1].isspace() or _is_marker(text[end - 1])):
+        while end and (text[end - 1].isspace() or _is_marker(text[end - 1])
+                       or text[end - 1] in _FOOTNOTE_MARKS):
             end -= 1
         text = text[:end]
         head, _, last = text.rpartition(" ")
         bracketed = last[:1] in "([" and last[-1:] in ")]"
-        if (last.strip("()[]").lower() in _DIFFICULTY and head
+        mark = _BRACKET_MARK.search(text)
+        if mark is not None and mark.start() > 0:
+            text = text[:mark.start()]
+        elif (last.strip("()[]").lower() in _DIFFICULTY and head
                 and (bracketed or _is_marker(head[-1]) or unicodedata.category(head[-1]) == "Pd")):
             text = head.rstrip(" -–—")
         else:
@@ -363,6 +374,13 @@ def _inline_question(block: _Block, section: _Question | None) -> _Question | No
     if _is_bold_only(block.inline) and not _clean(text).endswith(":"):
         return _Question(_clean(text), block.start, anchor, "bold")
     return None
+
+
+def question_text(markdown: str) -> str:
+    """A question written as one line of inline Markdown (a CSV or JSONL row) as plain text,
+    cleaned as the notes' questions are: no numbering, bold or trailing markers."""
+    inline = _MD.parseInline(markdown)[0] if markdown.strip() else None
+    return _clean(_NUMBERING.sub("", " ".join(inline_text(inline).split())))
 
 
 def _question_items(block: _Block, section: _Question | None) -> list[_Question]:
