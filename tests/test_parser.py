@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import DL_CORPUS, FIXTURES, THEORY_CORPUS
+from conftest import DL_CORPUS, FIXTURES, THEORY_CORPUS, make_corpus
 
 from qabot.chunk import slugify
 from qabot.corpus import load_corpus
@@ -316,7 +316,7 @@ def test_study_guide_gives_one_chunk_per_numbered_item(guide):
     lines = STUDY_GUIDE.read_text(encoding="utf-8").splitlines()
     numbered = [i + 1 for i, line in enumerate(lines) if line[:1].isdigit()]
     assert len(numbered) == 37 and [c.lines[0] for c in guide.chunks] == numbered
-    assert guide.warnings == []
+    assert guide.warnings == [] and guide.coverage == []
     for chunk in guide.chunks:
         assert chunk.question and chunk.question[-1] not in "*\\ "
         assert chunk.section.count(" › ") == 1 and not chunk.is_section
@@ -352,6 +352,11 @@ def test_study_guide_items_keep_their_answer_lines_and_section_path(guide, quest
     assert (chunk.section, chunk.lines, chunk.answer) == (section, lines, answer)
     assert chunk.path == f"Cell Biology Study Guide › {section} › {question}"
     assert chunk.anchor == slugify(section.split(" › ")[-1])
+
+
+def test_study_guide_loads_with_strict_coverage(tmp_path):
+    corpus = load_corpus(make_corpus(tmp_path, STUDY_GUIDE), strict=True)
+    assert len(corpus.chunks) == 37 and corpus.coverage == () and corpus.warnings == ()
 
 
 def test_a_topic_heading_over_questions_is_a_sub_section(tmp_path):
@@ -437,3 +442,34 @@ def test_markers_are_cleaned_from_csv_and_jsonl_questions_not_answers(tmp_path, 
     (chunk,) = load_corpus(tmp_path).chunks
     assert (chunk.question, chunk.answer, chunk.section) == (
         "What is a gene?", "A unit of heredity*.", "Genes")
+
+
+CHECKLIST = ("# Tests\n\n## Choosing\n\n### Which test should I use?\n\nAsk in order:\n\n"
+             "1. Is the data paired?\n2. Is it normal?\n3. Are there more than two groups?\n\n"
+             "### What is a t-test?\n\nA test of means.\n")
+
+
+def test_question_like_items_merged_into_an_answer_are_reported(tmp_path):
+    (tmp_path / "t.md").write_text(CHECKLIST)
+    corpus = load_corpus(tmp_path)
+    assert [c.question for c in corpus.chunks] == ["Which test should I use?", "What is a t-test?"]
+    assert corpus.coverage[-1].startswith(
+        "t.md:5: 3 question-like items (lines 9, 10, 11) became part of the answer to "
+        "'Which test should I use?'")
+    assert set(corpus.coverage) <= set(corpus.warnings)
+
+
+def test_strict_loading_makes_lost_questions_an_error(tmp_path):
+    (tmp_path / "t.md").write_text(CHECKLIST)
+    with pytest.raises(CorpusError, match=r"(?s)strict.*t\.md:5: 3 question-like items"):
+        load_corpus(tmp_path, strict=True)
+
+
+def test_a_file_that_lost_many_questions_gets_a_summary(tmp_path):
+    quoted = "".join(f"> {n}. **What is {w}?**\n>    - {w}\n" for n, w in enumerate("XYZ", 1))
+    (tmp_path / "q.md").write_text(f"# Q\n\n## S\n\n### A: One\n\n{quoted}\n### B: Two\n\n{quoted}")
+    corpus = load_corpus(tmp_path)
+    assert [c.question for c in corpus.chunks] == ["A: One", "B: Two"]
+    assert corpus.coverage[0] == ("q.md: 6 question-like items became 2 chunks: the answers at "
+                                  "lines 5, 14 hold 6 of them")
+    assert [w.split(":")[1] for w in corpus.coverage[1:]] == ["5", "14"]

@@ -7,7 +7,7 @@ a table with Question and Answer columns. The finest structure wins: a heading w
 such questions is a sub-section, not a question, so a study guide's topic headings ("### A: The
 cell") over lists of questions give one chunk per item. A section with content but no questions
 is one chunk titled by its heading. Each chunk keeps its answer verbatim and its 1-based line
-range.
+range; question-like items that still end up inside another answer are reported (`coverage`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from .chunk import PATH_SEP, Chunk, OpenQuestion, Passage, SlugCounter, slugify
+from .coverage import Candidate, coverage_warnings
 from .query import spoken
 
 if sys.version_info >= (3, 11):
@@ -118,8 +119,9 @@ class _Item:
 class ParsedDocument:
     title: str
     chunks: list[Chunk]
-    warnings: list[str]
+    warnings: list[str]  # every problem, the coverage warnings included
     open: list[OpenQuestion]  # asked, not answered
+    coverage: list[str] = field(default_factory=list)  # question-like items that lost their chunk
 
 
 def parse_markdown(text: str, file: str) -> ParsedDocument:
@@ -157,7 +159,10 @@ def parse_markdown(text: str, file: str) -> ParsedDocument:
         else:
             walker.add(block)
     walker.end_section()
-    return ParsedDocument(title, walker.chunks, warnings + walker.warnings, walker.open)
+    found = _question_like(blocks, lines) + [Candidate(n + 1, t) for n, t in walker.prompts]
+    coverage = coverage_warnings(file, found, walker.chunks, {n + 1 for n in walker.reported})
+    return ParsedDocument(title, walker.chunks, warnings + walker.warnings + coverage, walker.open,
+                          coverage)
 
 
 def _heading_levels(headings: list[_Block]) -> tuple[int, int]:
@@ -184,6 +189,8 @@ class _Walker:
         self.section: _Question | None = None  # None = the preamble before the first section
         self.subs: list[_Question] = []  # open sub-sections (headings over questions), outermost first
         self.question: _Question | None = None
+        self.reported: set[int] = set()  # 0-based lines of questions skipped with a warning
+        self.prompts: list[tuple[int, str]] = []  # (0-based line, text) of list items taken as prompts
 
     @property
     def container(self) -> _Question | None:
@@ -291,10 +298,13 @@ class _Walker:
                 if not (q.text and item.answered):
                     self.warnings.append(f"{where} sits in a list of questions but is no question "
                                          "and has no answer; it was skipped")
+                    self.reported.add(q.start)
                     continue
                 self.warnings.append(f"{where} is neither a question nor a prompt set apart in "
                                      "bold; it was kept as a question (end it with '?' or make it "
                                      "**bold**)")
+            elif item.is_prompt:
+                self.prompts.append((q.start, q.text))
             self.start_question(q)
         self.end_question()
 
@@ -336,6 +346,7 @@ class _Walker:
     def unanswered(self, q: _Question, fix: str) -> None:
         if q.text:
             self.open.append(OpenQuestion(q.text, self.file, q.start + 1))
+        self.reported.add(q.start)
         self.warnings.append(f"{self.file}:{q.start + 1}: question {q.text!r} has no answer "
                              f"text; it was skipped ({fix})")
 
@@ -643,6 +654,26 @@ def _holds_questions(body: list[_Block], lines: list[str], deck: frozenset[_Shap
             if q is not None and (q.kind == "qa" or q.text.endswith("?")):
                 return True
     return False
+
+
+def _question_like(blocks: list[_Block], lines: list[str]) -> list[Candidate]:
+    """Items written as questions anywhere in the notes, answers included: numbered or bold
+    list items and bold paragraphs ending in "?", and `Q:` paragraphs."""
+    found: list[Candidate] = []
+    for b in blocks:
+        for part in b.lists() if b.kind in _LISTS else ():
+            for tok, inner in _list_entries(part):
+                item = _item(tok, inner, lines, "")
+                if item.asks and (part.kind == "ordered_list" or item.set_apart):
+                    found.append(Candidate(item.question.start + 1, item.question.text))
+                found.extend(_question_like(inner[1:], lines))
+        if b.kind == "paragraph":
+            q = _inline_question(b, "")
+            if q is not None and (q.kind == "qa" or q.text.endswith("?")):
+                found.append(Candidate(b.start + 1, q.text))
+        elif b.kind == "blockquote":
+            found.extend(_question_like(_blocks(b.tokens[1:-1]), lines))
+    return found
 
 
 def _qa_columns(block: _Block) -> tuple[int, int] | None:
