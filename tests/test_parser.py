@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import DL_CORPUS, FIXTURES, THEORY_CORPUS
+from conftest import DL_CORPUS, FIXTURES, THEORY_CORPUS, make_corpus
 
 from qabot.chunk import slugify
 from qabot.corpus import load_corpus
@@ -302,3 +302,174 @@ def test_question_headings_at_the_top_level_keep_their_sub_headings_in_the_answe
     assert overfitting.answer.endswith("### Example\n\nA degree-15 fit.")
     assert overfitting.path == "ML › What is overfitting?"
     assert (bagging.question, bagging.anchor) == ("What is bagging?", "2-what-is-bagging")
+
+
+STUDY_GUIDE = FIXTURES / "cell-biology.md"
+
+
+@pytest.fixture(scope="module")
+def guide():
+    return parse(STUDY_GUIDE)
+
+
+def test_study_guide_gives_one_chunk_per_numbered_item(guide):
+    lines = STUDY_GUIDE.read_text(encoding="utf-8").splitlines()
+    numbered = [i + 1 for i, line in enumerate(lines) if line[:1].isdigit()]
+    assert len(numbered) == 37 and [c.lines[0] for c in guide.chunks] == numbered
+    assert guide.warnings == [] and guide.coverage == []
+    for chunk in guide.chunks:
+        assert chunk.question and chunk.question[-1] not in "*\\ "
+        assert chunk.section.count(" › ") == 1 and not chunk.is_section
+        assert chunk.answer.startswith("- ")  # the indented bullets, dedented
+
+
+@pytest.mark.parametrize("question, section, lines, answer", [
+    # escaped marker "?\*" inside the bold
+    ("Who first described cells, looking at thin slices of cork?",
+     "Part 1: The Cell › A: Cell Theory and Microscopes", (13, 14), "- Robert Hooke"),
+    # prompts: not phrased as questions, set apart in bold with an answer under them
+    ("Name one kind of microscope.", "Part 1: The Cell › A: Cell Theory and Microscopes", (15, 17),
+     "- light microscope\n- electron microscope"),
+    ("Define active transport.", "Part 2: Organelles › E: Moving Across the Membrane", (81, 82),
+     "- movement against the concentration gradient, using energy from ATP"),
+    # "10." with its answer indented three spaces, too few to nest under a two-digit number
+    ("Describe one difference between plant and animal cells.",
+     "Part 1: The Cell › B: Prokaryotes and Eukaryotes", (37, 40),
+     "- plant cells have a cell wall\n- plant cells have chloroplasts\n"
+     "- plant cells have one large central vacuole"),
+    ("What is a eukaryote?", "Part 1: The Cell › B: Prokaryotes and Eukaryotes", (41, 42),
+     "- a cell with a nucleus and membrane-bound organelles"),
+    # numbering continued in a new list, answers indented four spaces
+    ("List the phases of mitosis in order.", "Part 3: Cell Division › F: Mitosis", (92, 96),
+     "- prophase\n- metaphase\n- anaphase\n- telophase"),
+    # a list of bare terms, written like the guide's question lists
+    ("Organelle", "Part 3: Cell Division › H: Key Terms", (116, 117),
+     "- a structure inside a cell with a particular job"),
+])
+def test_study_guide_items_keep_their_answer_lines_and_section_path(guide, question, section,
+                                                                    lines, answer):
+    chunk = by_question(guide, question)
+    assert (chunk.section, chunk.lines, chunk.answer) == (section, lines, answer)
+    assert chunk.path == f"Cell Biology Study Guide › {section} › {question}"
+    assert chunk.anchor == slugify(section.split(" › ")[-1])
+
+
+def test_study_guide_loads_with_strict_coverage(tmp_path):
+    corpus = load_corpus(make_corpus(tmp_path, STUDY_GUIDE), strict=True)
+    assert len(corpus.chunks) == 37 and corpus.coverage == () and corpus.warnings == ()
+
+
+def test_a_topic_heading_over_questions_is_a_sub_section(tmp_path):
+    (tmp_path / "g.md").write_text(
+        "# Guide\n\n## Part 1\n\n### A: Topic\n\nRead chapter 2 first.\n\n"
+        "1. **What is X?**\n   - x\n2. **Name one Y.**\n   - y\n\n"
+        "### What is Z?\n\nZ is the last letter.\n\n#### Example\n\nzebra\n")
+    x, y, intro, z = load_corpus(tmp_path).chunks
+    assert (x.question, x.section, x.path) == ("What is X?", "Part 1 › A: Topic",
+                                                "Guide › Part 1 › A: Topic › What is X?")
+    assert (y.question, y.answer) == ("Name one Y.", "- y")
+    # the sub-section's own text is a chunk titled by its heading
+    assert (intro.question, intro.answer, intro.lines) == ("A: Topic", "Read chapter 2 first.", (5, 7))
+    assert intro.is_section and intro.path == "Guide › Part 1 › A: Topic"
+    # a sibling heading with nothing finer under it stays a question, sub-headings in its answer
+    assert (z.question, z.section, z.lines) == ("What is Z?", "Part 1", (14, 20))
+
+
+def test_comparison_headings_and_bold_labels_stay_answers_in_a_study_guide(tmp_path):
+    (tmp_path / "g.md").write_text(
+        "# T\n\n## A\n\n### Questions\n\n1. **What is X?**\n   - x\n\n## B\n\n### Loss vs. Cost\n\n"
+        "- **Loss**: Error for one point\n- **Cost**: Average loss\n\n"
+        "### How do you handle overfitting?\n\n1. **Regularization**\n   - L1\n2. **Dropout**\n   - drop\n")
+    corpus = load_corpus(tmp_path)
+    assert [c.question for c in corpus.chunks] == [
+        "What is X?", "Loss vs. Cost", "How do you handle overfitting?"]
+    assert corpus.warnings == ()
+
+
+@pytest.mark.parametrize("item, question, answer", [
+    ("**Name one organelle.**\n   - nucleus", "Name one organelle.", "- nucleus"),
+    ("**Describe a cell wall.**\n\n   A stiff layer outside the membrane.", "Describe a cell wall.",
+     "A stiff layer outside the membrane."),
+    ("Q: List two sugars.\n   A: glucose, sucrose", "List two sugars.", "A: glucose, sucrose"),
+    ("**Osmosis**: diffusion of water.", "Osmosis", "**Osmosis**: diffusion of water."),
+    ("**What is a cell?** The unit of life.", "What is a cell?", "**What is a cell?** The unit of life."),
+])
+def test_prompts_in_a_question_list_are_questions(tmp_path, item, question, answer):
+    (tmp_path / "b.md").write_text(f"# Bio\n\n## S\n\n1. **What is ATP?**\n   - energy\n2. {item}\n")
+    corpus = load_corpus(tmp_path)
+    atp, prompt = corpus.chunks
+    assert (prompt.question, prompt.answer, prompt.lines[0]) == (question, answer, 7)
+    assert corpus.warnings == ()
+
+
+def test_a_question_list_keeps_items_that_are_not_questions_with_a_warning(tmp_path):
+    (tmp_path / "b.md").write_text(
+        "# Bio\n\n## S\n\n1. **What is a cell?**\n   - unit of life\n2. **Name one organelle.**\n"
+        "   - nucleus\n3. See the diagram on page 4\n4. Plain note with an answer\n   - yes\n"
+        "5. **What is ATP?**\n   - energy\n")
+    corpus = load_corpus(tmp_path)
+    assert [c.question for c in corpus.chunks] == [
+        "What is a cell?", "Name one organelle.", "Plain note with an answer", "What is ATP?"]
+    assert [w.split(" list item")[0] for w in corpus.warnings] == ["b.md:9:", "b.md:10:"]
+    assert "skipped" in corpus.warnings[0] and "kept" in corpus.warnings[1]
+
+
+@pytest.mark.parametrize("written, question", [
+    ("**What is a gene?\\***", "What is a gene?"),
+    ("**What is a gene?***", "What is a gene?"),
+    ("**Name one base. †**", "Name one base."),
+    ("**What is a gene? (65/20)**", "What is a gene?"),
+    ("**What is a gene? [[src]]**", "What is a gene?"),
+    ("**What is a gene? [3]**", "What is a gene?"),
+    ("**What is a gene? 🧬 ⭐ Hard**", "What is a gene?"),
+    ("**Why use 2*n cells?**", "Why use 2*n cells?"),  # an asterisk inside is no marker
+    ("**What is f(2)**", "What is f(2)"),  # nor a bracketed number without punctuation
+])
+def test_trailing_markers_are_cleaned_from_bold_questions(tmp_path, written, question):
+    (tmp_path / "m.md").write_text(f"# M\n\n## S\n\n{written}\n\nAn answer *with* a star\\*.\n")
+    (chunk,) = load_corpus(tmp_path).chunks
+    assert chunk.question == question and chunk.answer == "An answer *with* a star\\*."
+
+
+@pytest.mark.parametrize("name, data", [
+    ("cards.csv", "section,question,answer\nGenes,What is a gene?*,A unit of heredity*.\n"),
+    ("cards.csv", 'section,question,answer\nGenes,"1. **What is a gene?** (65/20)",A unit of heredity*.\n'),
+    ("cards.jsonl", '{"section": "Genes", "question": "What is a gene? †", '
+                    '"answer": "A unit of heredity*."}\n'),
+])
+def test_markers_are_cleaned_from_csv_and_jsonl_questions_not_answers(tmp_path, name, data):
+    (tmp_path / name).write_text(data, encoding="utf-8")
+    (chunk,) = load_corpus(tmp_path).chunks
+    assert (chunk.question, chunk.answer, chunk.section) == (
+        "What is a gene?", "A unit of heredity*.", "Genes")
+
+
+CHECKLIST = ("# Tests\n\n## Choosing\n\n### Which test should I use?\n\nAsk in order:\n\n"
+             "1. Is the data paired?\n2. Is it normal?\n3. Are there more than two groups?\n\n"
+             "### What is a t-test?\n\nA test of means.\n")
+
+
+def test_question_like_items_merged_into_an_answer_are_reported(tmp_path):
+    (tmp_path / "t.md").write_text(CHECKLIST)
+    corpus = load_corpus(tmp_path)
+    assert [c.question for c in corpus.chunks] == ["Which test should I use?", "What is a t-test?"]
+    assert corpus.coverage[-1].startswith(
+        "t.md:5: 3 question-like items (lines 9, 10, 11) became part of the answer to "
+        "'Which test should I use?'")
+    assert set(corpus.coverage) <= set(corpus.warnings)
+
+
+def test_strict_loading_makes_lost_questions_an_error(tmp_path):
+    (tmp_path / "t.md").write_text(CHECKLIST)
+    with pytest.raises(CorpusError, match=r"(?s)strict.*t\.md:5: 3 question-like items"):
+        load_corpus(tmp_path, strict=True)
+
+
+def test_a_file_that_lost_many_questions_gets_a_summary(tmp_path):
+    quoted = "".join(f"> {n}. **What is {w}?**\n>    - {w}\n" for n, w in enumerate("XYZ", 1))
+    (tmp_path / "q.md").write_text(f"# Q\n\n## S\n\n### A: One\n\n{quoted}\n### B: Two\n\n{quoted}")
+    corpus = load_corpus(tmp_path)
+    assert [c.question for c in corpus.chunks] == ["A: One", "B: Two"]
+    assert corpus.coverage[0] == ("q.md: 6 question-like items became 2 chunks: the answers at "
+                                  "lines 5, 14 hold 6 of them")
+    assert [w.split(":")[1] for w in corpus.coverage[1:]] == ["5", "14"]

@@ -28,7 +28,7 @@ class Chunk:
     question: str
     answer: str  # the original Markdown, verbatim
     title: str  # document title
-    section: str
+    section: str  # its section path: "Part 1 › A: The cell" under a sub-section
     file: str  # relative to the corpus directory
     lines: tuple[int, int]  # 1-based, inclusive: question line to last answer line
     anchor: str  # GitHub-style heading anchor, without '#'
@@ -36,13 +36,13 @@ class Chunk:
 
     @property
     def path(self) -> str:
-        parts = [self.title, self.section, self.question]
+        parts = [self.title, *self.section.split(PATH_SEP), self.question]
         return PATH_SEP.join(dict.fromkeys(p for p in parts if p))
 
     @property
     def is_section(self) -> bool:
         """A section with content but no questions under it, titled by its heading."""
-        return not self.section or self.section == self.question
+        return not self.section or self.section.split(PATH_SEP)[-1] == self.question
 
     @property
     def is_overview(self) -> bool:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .chunk import Chunk, OpenQuestion, SlugCounter, short_slug
 from .errors import CorpusError
-from .markdown import COLUMNS, ParsedDocument, answer_passages, parse_markdown
+from .markdown import COLUMNS, ParsedDocument, answer_passages, parse_markdown, question_text
 
 MARKDOWN = {".md", ".markdown"}
 TABLES = {".csv", ".tsv", ".jsonl"}
@@ -23,8 +23,8 @@ SUPPORTED = MARKDOWN | TABLES
 # Indexes are rebuilt when the code that parses or keys the notes changes, not only when the notes do.
 CODE_VERSION = hashlib.sha256(b"".join(
     (Path(__file__).parent / name).read_bytes()
-    for name in ("chunk.py", "markdown.py", "corpus.py", "index.py", "lexical.py", "query.py",
-                 "terms.py", "terms.txt")
+    for name in ("chunk.py", "markdown.py", "coverage.py", "corpus.py", "index.py", "lexical.py",
+                 "query.py", "terms.py", "terms.txt")
 )).hexdigest()[:16]
 
 
@@ -34,6 +34,7 @@ class Corpus:
     warnings: tuple[str, ...]
     digest: str  # content hash of every supported file + CODE_VERSION
     open: tuple[OpenQuestion, ...] = ()  # questions the notes ask but do not answer
+    coverage: tuple[str, ...] = ()  # the warnings about question-like items that lost their chunk
 
 
 def corpus_files(root: Path) -> list[Path]:
@@ -54,10 +55,13 @@ def corpus_digest(root: Path) -> str:
     return h.hexdigest()
 
 
-def load_corpus(root: Path) -> Corpus:
+def load_corpus(root: Path, strict: bool = False) -> Corpus:
+    """Every note file under `root` as chunks. Problems are warnings; with `strict`, question-like
+    items that did not become questions of their own (the coverage check) are an error."""
     root = Path(root)
     chunks: list[Chunk] = []
     warnings: list[str] = []
+    coverage: list[str] = []
     open_questions: list[OpenQuestion] = []
     for path in corpus_files(root):
         rel = path.relative_to(root).as_posix()
@@ -83,16 +87,19 @@ def load_corpus(root: Path) -> Corpus:
             continue
         found = doc.chunks
         warnings.extend(doc.warnings)
+        coverage.extend(doc.coverage)
         open_questions.extend(doc.open)
         if not found:
             warnings.append(f"{rel}: no questions found (use ### question headings, **bold** "
                             "question paragraphs, Q:/A: lines or <details> blocks)")
         chunks.extend(found)
+    if strict and coverage:
+        raise CorpusError("questions were lost (strict mode):\n" + "\n".join(coverage))
     if not chunks:
         raise CorpusError(f"no questions found in corpus directory {root}; add Markdown, CSV or "
                           "JSONL notes with questions and answers")
     return Corpus(_assign_ids(chunks, warnings), tuple(warnings), corpus_digest(root),
-                  tuple(open_questions))
+                  tuple(open_questions), tuple(coverage))
 
 
 def _parse(text: str, rel: str, suffix: str) -> ParsedDocument:
@@ -108,7 +115,7 @@ def _parse(text: str, rel: str, suffix: str) -> ParsedDocument:
             notes.append(row)
             continue
         row = _columns(row)
-        question = " ".join(str(row.get("question") or "").split())
+        question = question_text(str(row.get("question") or ""))
         raw = str(row.get("answer") or "")
         answer = raw.strip()
         if not question or not answer:

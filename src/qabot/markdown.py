@@ -1,10 +1,13 @@
 """Markdown notes → question chunks, using markdown-it-py's token stream (never regexes over raw text).
 
 A question is a heading one level below the document's sections, a bold-only paragraph,
-a `Q:` paragraph, a `<details><summary>` block, an item of a list whose every item opens with a
-question, or a row of a table with Question and Answer columns. A section with content but no
-questions is one chunk titled by its heading. Each chunk keeps its answer verbatim and its
-1-based line range.
+a `Q:` paragraph, a `<details><summary>` block, an item of a question list (most of its items
+ask a question or are prompts such as "**Name one …**" with an answer under them), or a row of
+a table with Question and Answer columns. The finest structure wins: a heading whose body holds
+such questions is a sub-section, not a question, so a study guide's topic headings ("### A: The
+cell") over lists of questions give one chunk per item. A section with content but no questions
+is one chunk titled by its heading. Each chunk keeps its answer verbatim and its 1-based line
+range; question-like items that still end up inside another answer are reported (`coverage`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from .chunk import Chunk, OpenQuestion, Passage, SlugCounter, slugify
+from .chunk import PATH_SEP, Chunk, OpenQuestion, Passage, SlugCounter, slugify
+from .coverage import Candidate, coverage_warnings
 from .query import spoken
 
 if sys.version_info >= (3, 11):
@@ -30,6 +34,7 @@ else:  # pragma: no cover
 
 _MD = MarkdownIt("commonmark").enable("table")
 _SEPARATOR_KINDS = {"hr"}
+_LISTS = ("bullet_list", "ordered_list")
 # Answers that only hold a place: "Answer here", "TODO".
 _PLACEHOLDERS = {"", "answer here", "todo", "to do", "tbd", "tba", "coming soon", "wip"}
 # "Q:", "Q.", "Q3:", "Question 3:" open a question; "A:", "Ans.", "Answer:" its answer (not "a)",
@@ -44,6 +49,11 @@ COLUMNS = {"question": ("question", "questions", "q", "front", "prompt"),
 # "1. ", "Q3) ", "Question 2: ", "1.2 ", "1.2.3) " in front of a question; not "2 layers or 3?"
 _NUMBERING = re.compile(r"^\s*(?:q(?:uestion)?\s*)?(?:\d+(?:\.\d+)+[.):]?|\d+[.):])\s+",
                         re.IGNORECASE)
+# Markers after a question, matched on its plain text: footnote marks ("?*", written "?\*"
+# in the source, "†"), a bracketed ratio ("(65/20)"), a bare reference ("[[src]]") and a numbered
+# reference after the question mark ("? [3]").
+_FOOTNOTE_MARKS = "*†‡"
+_BRACKET_MARK = re.compile(r"(?:\[\[[^\[\]]*\]\]|\(\d+(?:/\d+)+\)|(?<=[?.!])\s*[\[(]\d+[\])])$")
 
 
 @dataclass
@@ -51,6 +61,10 @@ class _Block:
     tokens: list[Token]
     start: int  # 0-based first line
     end: int  # 0-based, exclusive
+    parts: tuple[_Block, ...] = ()  # a numbered list glued to its under-indented answers
+
+    def lists(self) -> tuple[_Block, ...]:
+        return self.parts or (self,)
 
     @property
     def kind(self) -> str:
@@ -74,21 +88,47 @@ class _Question:
     blocks: list[_Block] = field(default_factory=list)
     answer_from: int | None = None  # for `Q: … A: …` in one paragraph, the 0-based `A:` line
     closed: bool = False  # a <details> block saw its </details>
+    level: int = 0  # a heading's level
+    indent: int = 0  # a list item answered on its own line ("- **Term**: …"): its marker's width
+
+
+@dataclass
+class _Item:
+    """One item of a list, read as a possible question: its text, line and answer blocks."""
+
+    question: _Question
+    asks: bool  # phrased as a question: it ends with "?"
+    style: str  # how its text is set apart as the question: bold, qa, term; or plain, none
+
+    @property
+    def set_apart(self) -> bool:
+        return self.style in ("bold", "qa", "term")
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.question.blocks) or self.question.answer_from is not None
+
+    @property
+    def is_prompt(self) -> bool:
+        """"Name one …", "Describe …", a bare term: not phrased as a question, but set apart as
+        one and answered under it."""
+        return self.set_apart and self.answered and not self.asks
 
 
 @dataclass
 class ParsedDocument:
     title: str
     chunks: list[Chunk]
-    warnings: list[str]
+    warnings: list[str]  # every problem, the coverage warnings included
     open: list[OpenQuestion]  # asked, not answered
+    coverage: list[str] = field(default_factory=list)  # question-like items that lost their chunk
 
 
 def parse_markdown(text: str, file: str) -> ParsedDocument:
     """Split one Markdown document into question chunks (ids are assigned by the corpus loader)."""
     lines = text.splitlines()
     title, body, warnings = _front_matter(lines, file)
-    blocks = _blocks(_MD.parse("\n".join(body)))
+    blocks = _glue_lists(_blocks(_MD.parse("\n".join(body))), lines)
     headings = [b for b in blocks if b.kind == "heading"]
     h1 = [b for b in headings if b.level == 1]
     title_block = headings[0] if headings and len(h1) == 1 and headings[0] is h1[0] else None
@@ -96,21 +136,33 @@ def parse_markdown(text: str, file: str) -> ParsedDocument:
         title = _clean(inline_text(title_block.inline))
     title = title or file.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     section_level, question_level = _heading_levels([b for b in headings if b is not title_block])
+    # A document with question lists is a study guide: there a list of prompts ("Name one …")
+    # written like them is a question list too, even with no "?" in it.
+    lists = [(b.kind, _list_items(b, lines, "")) for b in blocks if b.kind in _LISTS]
+    deck = frozenset(_shape(k, items) for k, items in lists if _is_question_list(items, k))
 
-    walker = _Walker(lines, file, title)
+    walker = _Walker(lines, file, title, deck)
     anchors = SlugCounter()
-    for block in blocks:
+    for i, block in enumerate(blocks):
         anchor = anchors(slugify(inline_text(block.inline))) if block.kind == "heading" else ""
         if block is title_block:
             continue
-        if block.kind == "heading" and block.level <= section_level:
+        if block.kind != "heading" or walker.in_heading_answer(block.level):
+            walker.add(block)
+        elif block.level <= section_level:
             walker.start_section(block, anchor)
-        elif block.kind == "heading" and block.level == question_level:
-            walker.start_question(_Question(_heading_question(block), block.start, anchor, "heading"))
+        elif _holds_questions(_body(blocks, i), lines,
+                              frozenset() if _heading_question(block).endswith("?") else deck):
+            walker.start_subsection(block, anchor)
+        elif block.level == walker.question_level(question_level, block.level):
+            walker.start_heading(block, anchor)
         else:
             walker.add(block)
     walker.end_section()
-    return ParsedDocument(title, walker.chunks, warnings + walker.warnings, walker.open)
+    found = _question_like(blocks, lines) + [Candidate(n + 1, t) for n, t in walker.prompts]
+    coverage = coverage_warnings(file, found, walker.chunks, {n + 1 for n in walker.reported})
+    return ParsedDocument(title, walker.chunks, warnings + walker.warnings + coverage, walker.open,
+                          coverage)
 
 
 def _heading_levels(headings: list[_Block]) -> tuple[int, int]:
@@ -127,33 +179,76 @@ def _heading_levels(headings: list[_Block]) -> tuple[int, int]:
 
 
 class _Walker:
-    """Walks top-level blocks in order, grouping them into sections and questions."""
+    """Walks top-level blocks in order, grouping them into sections, sub-sections and questions."""
 
-    def __init__(self, lines: list[str], file: str, title: str) -> None:
-        self.lines, self.file, self.title = lines, file, title
+    def __init__(self, lines: list[str], file: str, title: str, deck: frozenset[_Shape]) -> None:
+        self.lines, self.file, self.title, self.deck = lines, file, title, deck
         self.chunks: list[Chunk] = []
         self.open: list[OpenQuestion] = []
         self.warnings: list[str] = []
         self.section: _Question | None = None  # None = the preamble before the first section
+        self.subs: list[_Question] = []  # open sub-sections (headings over questions), outermost first
         self.question: _Question | None = None
-        self.section_has_questions = False
+        self.reported: set[int] = set()  # 0-based lines of questions skipped with a warning
+        self.prompts: list[tuple[int, str]] = []  # (0-based line, text) of list items taken as prompts
+
+    @property
+    def container(self) -> _Question | None:
+        return self.subs[-1] if self.subs else self.section
+
+    def path(self) -> str:
+        """The section path of the chunks being walked: "Part 1 › A: The cell"."""
+        heads = ([self.section] if self.section is not None else []) + self.subs
+        return PATH_SEP.join(h.text for h in heads)
+
+    def question_level(self, default: int, level: int) -> int:
+        """Questions sit one level below the innermost sub-section that a heading at `level`
+        stays inside, else at the document's question level."""
+        inside = [s for s in self.subs if s.level < level]
+        return inside[-1].level + 1 if inside else default
+
+    def in_heading_answer(self, level: int) -> bool:
+        """A heading deeper than the heading question being answered is part of its answer."""
+        q = self.question
+        return q is not None and q.kind == "heading" and level > q.level
 
     def start_section(self, block: _Block, anchor: str) -> None:
         self.end_section()
         self.section = _Question(_clean(inline_text(block.inline)), block.start, anchor, "section")
-        self.section_has_questions = False
 
     def end_section(self) -> None:
+        self.end_subs(0)
         self.end_question()
         sec = self.section
         if sec is not None and _has_content(sec.blocks) and not _is_navigation(sec.blocks):
             self.emit(sec)
         self.section = None
 
+    def start_subsection(self, block: _Block, anchor: str) -> None:
+        self.end_question()
+        self.end_subs(block.level)
+        self.subs.append(_Question(_clean(inline_text(block.inline)), block.start, anchor, "section",
+                                   level=block.level))
+
+    def end_subs(self, level: int) -> None:
+        """Closes the sub-sections at `level` or deeper; one with content of its own (an intro
+        paragraph) is a chunk titled by its heading."""
+        while self.subs and self.subs[-1].level >= level:
+            self.end_question()
+            sub = self.subs[-1]
+            if _has_content(sub.blocks) and not _is_navigation(sub.blocks):
+                self.emit(sub)
+            self.subs.pop()
+
+    def start_heading(self, block: _Block, anchor: str) -> None:
+        self.end_question()
+        self.end_subs(block.level)
+        self.start_question(_Question(_heading_question(block), block.start, anchor, "heading",
+                                      level=block.level))
+
     def start_question(self, question: _Question) -> None:
         self.end_question()
         self.question = question
-        self.section_has_questions = True
 
     def end_question(self) -> None:
         if self.question is not None:
@@ -171,19 +266,18 @@ class _Walker:
             return
         # Question tables and lists stand on their own in a section; inside an answer they are
         # part of it ("Checklist: - Is the data normal?  - use a t-test").
+        anchor = self.container.anchor if self.container is not None else ""
         if q is None:
             columns = _qa_columns(block) if block.kind == "table" else None
             if columns is not None:
                 self.table(block, *columns)
                 return
-            items = _question_items(block, self.section)
-            if items:
-                for item in items:
-                    self.start_question(item)
-                self.end_question()
+            items = _list_items(block, self.lines, anchor) if block.kind in _LISTS else []
+            if _is_question_list(items, block.kind, self.deck):
+                self.question_list(items)
                 return
         if q is None or q.kind != "heading":
-            started = _inline_question(block, self.section)
+            started = _inline_question(block, anchor)
             if started is not None:
                 self.start_question(started)
                 if started.kind == "details" and started.closed:
@@ -191,49 +285,74 @@ class _Walker:
                 return
         if q is not None:
             q.blocks.append(block)
-        elif self.section is not None:
-            self.section.blocks.append(block)
+        elif self.container is not None:
+            self.container.blocks.append(block)
+
+    def question_list(self, items: list[_Item]) -> None:
+        """Each item is a question; one that is neither a question nor a prompt is kept when it
+        has an answer and skipped when not, with a warning either way."""
+        for item in items:
+            q = item.question
+            where = f"{self.file}:{q.start + 1}: list item {q.text!r}"
+            if not (item.asks or item.set_apart):
+                if not (q.text and item.answered):
+                    self.warnings.append(f"{where} sits in a list of questions but is no question "
+                                         "and has no answer; it was skipped")
+                    self.reported.add(q.start)
+                    continue
+                self.warnings.append(f"{where} is neither a question nor a prompt set apart in "
+                                     "bold; it was kept as a question (end it with '?' or make it "
+                                     "**bold**)")
+            elif item.is_prompt:
+                self.prompts.append((q.start, q.text))
+            self.start_question(q)
+        self.end_question()
 
     def emit(self, q: _Question) -> None:
         blocks = _trim(q.blocks)
+        lines = self.lines
+        if q.indent:  # the answer starts on the item's own line: blank its list marker
+            lines = lines.copy()
+            lines[q.start] = " " * q.indent + lines[q.start][q.indent:]
         if q.answer_from is not None:
             first, last = q.answer_from, (blocks[-1].end if blocks else q.answer_from + 1)
         elif blocks:
             first, last = blocks[0].start, blocks[-1].end
         else:
             first = last = -1
-        passages = _passages(blocks, self.lines)
+        passages = _passages(blocks, lines)
         if q.answer_from is not None:
-            line = self.lines[q.answer_from]
+            line = lines[q.answer_from]
             passages.insert(0, _passage(line.strip(), (first + 1, first + 1), line))
         if first < 0 or _is_placeholder(passages):
             self.unanswered(q, "write its answer below it")
             return
-        while last > first + 1 and not self.lines[last - 1].strip():
+        while last > first + 1 and not lines[last - 1].strip():
             last -= 1
-        answer = "\n".join(self.lines[first:last])
+        answer = "\n".join(lines[first:last])
         if q.kind == "item":  # a list item's answer is indented under its question
             answer = textwrap.dedent(answer)
         self.add_chunk(q, answer, last, tuple(passages))
 
     def add_chunk(self, q: _Question, answer: str, last: int, passages: tuple[Passage, ...]) -> None:
-        section = self.section.text if self.section is not None else ""
+        section, container = self.path(), self.container
         self.chunks.append(Chunk(
             id="", question=q.text or section, answer=answer, title=self.title, section=section,
             file=self.file, lines=(q.start + 1, last),
-            anchor=q.anchor or (self.section.anchor if self.section is not None else ""),
+            anchor=q.anchor or (container.anchor if container is not None else ""),
             passages=passages,
         ))
 
     def unanswered(self, q: _Question, fix: str) -> None:
         if q.text:
             self.open.append(OpenQuestion(q.text, self.file, q.start + 1))
+        self.reported.add(q.start)
         self.warnings.append(f"{self.file}:{q.start + 1}: question {q.text!r} has no answer "
                              f"text; it was skipped ({fix})")
 
     def table(self, block: _Block, q_col: int, a_col: int) -> None:
         """Each body row of a Question | Answer table is a question; its answer is one cell."""
-        anchor = self.section.anchor if self.section is not None else ""
+        anchor = self.container.anchor if self.container is not None else ""
         for line, cells in _table_rows(block):
             if len(cells) <= max(q_col, a_col):
                 continue
@@ -316,17 +435,22 @@ def inline_text(inline: Token | None) -> str:
 
 
 def _clean(text: str) -> str:
-    """Trim whitespace and trailing emoji / difficulty markers: 👶 ⭐️ 🚀 (with joiners and
-    selectors), "🟡 Medium", "⭐ Hard", "(Easy)", "[Advanced]", "— Hard"."""
+    """Trim whitespace and trailing emoji / difficulty / footnote markers: 👶 ⭐️ 🚀 (with joiners
+    and selectors), "🟡 Medium", "⭐ Hard", "(Easy)", "[Advanced]", "— Hard", "?*", "†",
+    "(65/20)", "[[src]]"."""
     text = " ".join(text.split())
     while True:
         end = len(text)
-        while end and (text[end - 1].isspace() or _is_marker(text[end - 1])):
+        while end and (text[end - 1].isspace() or _is_marker(text[end - 1])
+                       or text[end - 1] in _FOOTNOTE_MARKS):
             end -= 1
         text = text[:end]
         head, _, last = text.rpartition(" ")
         bracketed = last[:1] in "([" and last[-1:] in ")]"
-        if (last.strip("()[]").lower() in _DIFFICULTY and head
+        mark = _BRACKET_MARK.search(text)
+        if mark is not None and mark.start() > 0:
+            text = text[:mark.start()]
+        elif (last.strip("()[]").lower() in _DIFFICULTY and head
                 and (bracketed or _is_marker(head[-1]) or unicodedata.category(head[-1]) == "Pd")):
             text = head.rstrip(" -–—")
         else:
@@ -344,52 +468,212 @@ def _heading_question(block: _Block) -> str:
     return _clean(_Q_MARK.sub("", _NUMBERING.sub("", inline_text(block.inline)), count=1))
 
 
-def _inline_question(block: _Block, section: _Question | None) -> _Question | None:
+def _inline_question(block: _Block, anchor: str) -> _Question | None:
     """A bold-only paragraph, a `Q:` paragraph or a <details> block starts a question."""
-    anchor = section.anchor if section else ""
     if block.kind == "html_block":
         return _details_question(block, anchor)
     if block.kind != "paragraph":
         return None
     text = inline_text(block.inline)
     if _Q_MARK.match(text):
-        parts = text.split("\n")
-        a_at = next((i for i, p in enumerate(parts) if i and _A_MARK.match(p)), None)
-        q_text = _Q_MARK.sub("", " ".join(parts[:a_at]), count=1)
-        q = _Question(_clean(q_text), block.start, anchor, "qa")
-        if a_at is not None:
-            q.answer_from = block.start + a_at
-        return q
+        return _qa_question(block, anchor)
     if _is_bold_only(block.inline) and not _clean(text).endswith(":"):
         return _Question(_clean(text), block.start, anchor, "bold")
     return None
 
 
-def _question_items(block: _Block, section: _Question | None) -> list[_Question]:
-    """The items of a list whose every item opens with a question ("1. **What is TCP?**" with
-    its answer indented below), at least one of them answered; else nothing."""
-    if block.kind not in ("bullet_list", "ordered_list"):
-        return []
-    anchor = section.anchor if section else ""
-    items: list[_Question] = []
+def _qa_question(block: _Block, anchor: str) -> _Question:
+    """A `Q:` paragraph; an `A:` line inside it starts the answer."""
+    parts = inline_text(block.inline).split("\n")
+    a_at = next((i for i, p in enumerate(parts) if i and _A_MARK.match(p)), None)
+    q_text = _Q_MARK.sub("", " ".join(parts[:a_at]), count=1)
+    q = _Question(_clean(q_text), block.start, anchor, "qa")
+    if a_at is not None:
+        q.answer_from = block.start + a_at
+    return q
+
+
+def question_text(markdown: str) -> str:
+    """A question written as one line of inline Markdown (a CSV or JSONL row) as plain text,
+    cleaned as the notes' questions are: no numbering, bold or trailing markers."""
+    inline = _MD.parseInline(markdown)[0] if markdown.strip() else None
+    return _clean(_NUMBERING.sub("", " ".join(inline_text(inline).split())))
+
+
+def _glue_lists(blocks: list[_Block], lines: list[str]) -> list[_Block]:
+    """Glues a numbered list to the bullet lists that answer its items from too shallow an
+    indent, and to the numbered list that goes on after them. Under "10. **Q?**" an answer
+    needs four spaces to nest; written with three, like the answers under "1." to "9.", it
+    closes the numbered list, and "11." opens a new one."""
+    out: list[_Block] = []
+    for block in blocks:
+        prev = out[-1] if out else None
+        if prev is not None and _goes_on(prev, block, lines):
+            parts = prev.lists() + (block,)
+            out[-1] = _Block([t for part in parts for t in part.tokens], prev.start, block.end, parts)
+        else:
+            out.append(block)
+    return out
+
+
+def _goes_on(prev: _Block, block: _Block, lines: list[str]) -> bool:
+    if prev.kind != "ordered_list" or any(lines[i].strip() for i in range(prev.end, block.start)):
+        return False
+    last = prev.lists()[-1]
+    if block.kind == "ordered_list":  # numbering that goes on after a glued answer
+        return last.kind == "bullet_list" and _indent(lines[block.start]) == _indent(lines[prev.start])
+    if block.kind != "bullet_list" or last.kind != "ordered_list":
+        return False
+    entry, inner = _list_entries(last)[-1]
+    item_line = entry.map[0] if entry.map else last.start
+    return len(inner) == 1 and _indent(lines[block.start]) > _indent(lines[item_line])
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _list_entries(block: _Block) -> list[tuple[Token, list[_Block]]]:
+    """(list_item_open, the blocks inside it) of each top-level item of one list."""
+    tokens, top = block.tokens, block.tokens[0].level + 1
+    out: list[tuple[Token, list[_Block]]] = []
+    for i, tok in enumerate(tokens):
+        if tok.type == "list_item_open" and tok.level == top:
+            end = next(j for j in range(i + 1, len(tokens))
+                       if tokens[j].type == "list_item_close" and tokens[j].level == tok.level)
+            out.append((tok, _blocks(tokens[i + 1:end])))
+    return out
+
+
+def _list_items(block: _Block, lines: list[str], anchor: str) -> list[_Item]:
+    """The items of a (possibly glued) list, each with the answer blocks under it."""
+    items: list[_Item] = []
+    for part in block.lists():
+        if part.kind == "bullet_list" and items:  # an answer glued on by _glue_lists
+            items[-1].question.blocks.append(part)
+            continue
+        items.extend(_item(tok, inner, lines, anchor) for tok, inner in _list_entries(part))
+    return items
+
+
+def _item(tok: Token, inner: list[_Block], lines: list[str], anchor: str) -> _Item:
+    """A list item read as a question: "1. **What is X?**", "- Q: Name one …" (its `A:` line
+    answers it), "- **Term**: definition", or plain text; the blocks under it answer it."""
+    line = tok.map[0] if tok.map else (inner[0].start if inner else 0)
+    head = inner[0] if inner and inner[0].kind == "paragraph" else None
+    q = _Question("", line, anchor, "item", inner[1:] if head is not None else inner)
+    if head is None:
+        return _Item(q, False, "none")
+    text = " ".join(inline_text(head.inline).split())
+    style = "plain"
+    if _Q_MARK.match(text):
+        qa = _qa_question(head, anchor)
+        q.text, q.answer_from, style = qa.text, qa.answer_from, "qa"
+    elif _is_bold_only(head.inline):
+        q.text = _clean(_NUMBERING.sub("", text))
+        style = "plain" if q.text.endswith(":") else "bold"  # "**Steps:**" introduces a list
+    elif (term := _term(head.inline)) is not None:
+        q.text, q.blocks, q.indent = term, inner, _content_column(lines[line], tok)
+        style = "term"
+    else:
+        q.text = _clean(_NUMBERING.sub("", text))
+    return _Item(q, q.text.endswith("?"), style)
+
+
+def _term(inline: Token | None) -> str | None:
+    """The bold opening of "**Term**: definition" or "**What is X?** It is …": a bold span
+    ending in ":" or "?", or followed by ":" or a dash, with more text after it."""
+    children = [c for c in (inline.children if inline else None) or []
+                if c.type != "softbreak" and not (c.type == "text" and not c.content.strip())]
+    if not children or children[0].type != "strong_open":
+        return None
     depth = 0
-    for i, tok in enumerate(block.tokens):
-        if tok.type == "list_item_open" and depth == 1:
-            end = next(j for j in range(i + 1, len(block.tokens))
-                       if block.tokens[j].type == "list_item_close"
-                       and block.tokens[j].level == tok.level)
-            inner = _blocks(block.tokens[i + 1:end])
-            first = inner[0] if inner else None
-            if first is None or first.kind != "paragraph":
-                return []
-            text = _clean(_NUMBERING.sub("", " ".join(inline_text(first.inline).split())))
-            if not text.endswith("?"):
-                return []
-            item = _Question(text, tok.map[0] if tok.map else first.start, anchor, "item")
-            item.blocks = inner[1:]
-            items.append(item)
-        depth += tok.nesting
-    return items if any(item.blocks for item in items) else []
+    for k, c in enumerate(children):
+        depth += 1 if c.type == "strong_open" else -1 if c.type == "strong_close" else 0
+        if depth == 0:
+            break
+    bold = "".join(c.content for c in children[1:k] if c.type in ("text", "code_inline")).strip()
+    after = "".join(c.content for c in children[k + 1:] if c.type in ("text", "code_inline"))
+    rest = after.lstrip().lstrip(":-–—")
+    if not (_has_word(bold) and _has_word(rest)):
+        return None
+    if bold.endswith((":", "?")) or len(rest) < len(after.lstrip()):
+        return _clean(bold.rstrip(":"))
+    return None
+
+
+def _content_column(line: str, tok: Token) -> int:
+    """Where a list item's text starts on its first line: after its marker ("12." or "-") and
+    the spaces after it."""
+    col = _indent(line) + len((tok.info or "") + tok.markup)
+    spaces = _indent(line[col:])
+    return col + (spaces if 1 <= spaces <= 4 else 1)
+
+
+# A list's kind and how most of its items are set apart: ("ordered_list", "bold").
+_Shape = tuple[str, str]
+
+
+def _shape(kind: str, items: list[_Item]) -> _Shape:
+    styles = [i.style for i in items]
+    return kind, max(styles, key=styles.count, default="none")
+
+
+def _is_question_list(items: list[_Item], kind: str, deck: frozenset[_Shape] = frozenset()) -> bool:
+    """Most items are questions or prompts, at least one is answered, and at least one asks a
+    question ("?") or the list has the shape of the study guide's question lists (`deck`): a
+    list of prompts ("1. **Name one …**") in a guide of numbered bold questions is one too."""
+    asks = sum(i.asks for i in items)
+    prompts = sum(i.is_prompt for i in items)
+    return (2 * (asks + prompts) > len(items) and any(i.answered for i in items)
+            and (asks > 0 or _shape(kind, items) in deck))
+
+
+def _body(blocks: list[_Block], i: int) -> list[_Block]:
+    """The blocks under heading `blocks[i]`, up to the next heading of its level or above."""
+    level = blocks[i].level
+    end = next((j for j in range(i + 1, len(blocks))
+                if blocks[j].kind == "heading" and blocks[j].level <= level), len(blocks))
+    return blocks[i + 1:end]
+
+
+def _holds_questions(body: list[_Block], lines: list[str], deck: frozenset[_Shape]) -> bool:
+    """A heading's body holds finer questions: a question list whose items are mostly
+    answered, a Question | Answer table, a `Q:` paragraph, or a bold paragraph or <details>
+    summary that asks a question. Then the heading is a sub-section, not a question."""
+    for b in body:
+        if b.kind in _LISTS:
+            items = _list_items(b, lines, "")
+            if (_is_question_list(items, b.kind, deck)
+                    and 2 * sum(i.answered for i in items) > len(items)):
+                return True
+        elif b.kind == "table" and _qa_columns(b) is not None:
+            return True
+        elif b.kind in ("paragraph", "html_block"):
+            q = _inline_question(b, "")
+            if q is not None and (q.kind == "qa" or q.text.endswith("?")):
+                return True
+    return False
+
+
+def _question_like(blocks: list[_Block], lines: list[str]) -> list[Candidate]:
+    """Items written as questions anywhere in the notes, answers included: numbered or bold
+    list items and bold paragraphs ending in "?", and `Q:` paragraphs."""
+    found: list[Candidate] = []
+    for b in blocks:
+        for part in b.lists() if b.kind in _LISTS else ():
+            for tok, inner in _list_entries(part):
+                item = _item(tok, inner, lines, "")
+                if item.asks and (part.kind == "ordered_list" or item.set_apart):
+                    found.append(Candidate(item.question.start + 1, item.question.text))
+                found.extend(_question_like(inner[1:], lines))
+        if b.kind == "paragraph":
+            q = _inline_question(b, "")
+            if q is not None and (q.kind == "qa" or q.text.endswith("?")):
+                found.append(Candidate(b.start + 1, q.text))
+        elif b.kind == "blockquote":
+            found.extend(_question_like(_blocks(b.tokens[1:-1]), lines))
+    return found
 
 
 def _qa_columns(block: _Block) -> tuple[int, int] | None:
