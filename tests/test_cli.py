@@ -106,3 +106,15 @@ def test_every_command_has_help_and_is_in_the_readme():
         assert command.get_short_help_str(), name
         assert CliRunner().invoke(main, [name, "--help"]).exit_code == 0
         assert f"qabot {name}" in readme, f"README does not document `qabot {name}`"
+
+
+def test_index_strict_fails_when_questions_were_lost_and_passes_when_none_were(tmp_path):
+    lost = tmp_path / "lost"
+    lost.mkdir()
+    (lost / "guide.md").write_text("# Guide\n\n## Cells\n\n> 1. **What is a cell?**\n>    - small\n"
+                                   "> 2. **What is DNA?**\n>    - code\n")
+    args = ["index", "--strict", "--index", str(tmp_path / "idx")]
+    result = CliRunner().invoke(main, [*args, "--corpus", str(lost)])
+    assert result.exit_code == 1 and "strict" in result.output and "guide.md:" in result.output
+    result = CliRunner().invoke(main, [*args, "--corpus", str(ROOT / "corpus")])
+    assert result.exit_code == 0, result.output

@@ -271,10 +271,11 @@ def stale_reason(manifest: Manifest | None, embedder: Embedder, digest: str) -> 
 
 
 def ensure_index(settings: Settings, embedder: Embedder, log: Log = stderr,
-                 force: bool = False, progress: bool = False) -> Index:
+                 force: bool = False, progress: bool = False, strict: bool = False) -> Index:
     """Loads the index, rebuilding it first when it is missing, damaged or stale. When it cannot be
     rebuilt (read-only directory, full disk) but a complete index is on disk, that one is served
-    with a warning instead."""
+    with a warning instead. `strict`: questions of the notes that became no question of their
+    own are an error, not a warning."""
     root = Path(settings.index)
     digest = corpus_digest(Path(settings.corpus))
     reason = "rebuild requested" if force else stale_reason(read_manifest(root), embedder, digest)
@@ -284,7 +285,7 @@ def ensure_index(settings: Settings, embedder: Embedder, log: Log = stderr,
         except IndexStateError as exc:
             reason = str(exc)
     try:
-        return _rebuild(settings, embedder, log, reason, digest, force, progress)
+        return _rebuild(settings, embedder, log, reason, digest, force, progress, strict)
     except OSError as exc:  # includes filelock's Timeout
         problem = f"{exc.strerror or exc}{f' ({exc.filename})' if exc.filename else ''}"
         if not force:
@@ -303,7 +304,7 @@ def ensure_index(settings: Settings, embedder: Embedder, log: Log = stderr,
 
 
 def _rebuild(settings: Settings, embedder: Embedder, log: Log, reason: str, digest: str,
-             force: bool, progress: bool) -> Index:
+             force: bool, progress: bool, strict: bool) -> Index:
     root = Path(settings.index)
     with lock(root):
         # Another process may have rebuilt it while this one waited for the lock.
@@ -317,7 +318,7 @@ def _rebuild(settings: Settings, embedder: Embedder, log: Log, reason: str, dige
         except IndexStateError:
             previous = None
         log(f"building index in {root} ({reason})")
-        corpus = load_corpus(Path(settings.corpus))
+        corpus = load_corpus(Path(settings.corpus), strict=strict)
         for warning in corpus.warnings:
             log(f"warning: {warning}")
         index = build_index(corpus, embedder, previous, progress=progress)

@@ -48,14 +48,17 @@ def main() -> None:
 
 
 @main.command()
+@click.option("--strict", is_flag=True,
+              help="Fail when question-like items of the notes did not each become a question.")
 @_common
-def index(settings: Settings) -> None:
+def index(settings: Settings, strict: bool) -> None:
     """Build (or rebuild) the search index of the notes."""
     from .bot import ensure_index
     from .embedding import Embedder
 
     embedder = Embedder(settings.model, settings.model_sha256)
-    built = ensure_index(settings, embedder, _log, force=True, progress=sys.stderr.isatty())
+    built = ensure_index(settings, embedder, _log, force=True, progress=sys.stderr.isatty(),
+                         strict=strict)
     click.echo(f"index ready in {settings.index}: {len(built.chunks)} questions, "
                f"{built.manifest.keys} keys, {built.manifest.faiss}")
 
