@@ -842,6 +842,7 @@ def _passages(blocks: list[_Block], lines: list[str]) -> list[Passage]:
         items: list[str] = []  # label of each open list item, outermost first
         tokens = block.tokens
         rows = _body_rows(tokens)
+        labelled = label  # a bold label names the one block after it ("**For ReLU**:" + code)
         for i, tok in enumerate(tokens):
             if tok.type == "heading_open":
                 heading, label = _clean(inline_text(tokens[i + 1])), ""
@@ -868,6 +869,8 @@ def _passages(blocks: list[_Block], lines: list[str]) -> list[Passage]:
                 text = " ".join(" ".join(_html(tok.content).text).split())
                 if _has_word(text):
                     add(text, tok)
+        if labelled and label == labelled:
+            label = ""
     unique: dict[str, Passage] = {}
     for p in out:
         unique.setdefault(p.text, p)
