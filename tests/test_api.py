@@ -59,7 +59,7 @@ def test_lone_surrogate_is_a_clear_422_not_an_echo(server):
     assert "input" not in r.json()["detail"][0]
 
 
-@pytest.mark.parametrize("question", ["\u200f", "\ue000", "ℵ", "🎉"])
+@pytest.mark.parametrize("question", ["\ue000", "ℵ", "🎉"])
 def test_any_visible_character_is_a_question(server, question):
     body = httpx.post(f"{server}/api/ask", json={"question": question}).json()
     assert body["answered"] is False and len(body["related"]) == 3

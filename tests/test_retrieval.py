@@ -239,7 +239,7 @@ def test_a_question_the_notes_ask_but_leave_unanswered_is_not_covered(theory_bot
     assert not result.answer.answered and result.answer.answer is None
     assert (result.open.file, result.open.line) == ("data-science-theory.md", 1300)
     assert len(result.answer.related) == 3  # the neighbours it does answer, as suggestions
-    assert "leave it unanswered" in reply(theory_bot, "what is mean average precision at k?")[0][0].content
+    assert "leave it unanswered" in reply(theory_bot, "what is mean average precision at k?")[0][0]["content"]
     assert theory_bot.ask("what is precision at k and recall at k?").answered
 
 

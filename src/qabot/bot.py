@@ -12,18 +12,19 @@ import sys
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .chunk import Chunk, OpenQuestion
+from .conversation import content, leans, names_new
 from .corpus import corpus_digest, load_corpus
 from .embedding import Embedder
 from .errors import CorpusError, IndexStateError, QueryError
 from .index import Index, Manifest, build_index, load_index, lock, read_manifest, save_index
 from .query import clean
 from .results import Answer, Related, Source
-from .retrieval import Ranking, Retriever, Weights
+from .retrieval import Hit, Ranking, Retriever, Weights
 from .settings import Settings
 from .smalltalk import smalltalk_kind
 
@@ -47,6 +48,7 @@ class Result:
     truncated: bool
     open: OpenQuestion | None = None  # the notes ask this but leave it unanswered
     unmentioned: tuple[str, ...] = ()  # concepts it names that the notes never write (not covered)
+    ranking: Ranking | None = None  # the ranking behind it
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,12 @@ class QABot:
     def retriever(self) -> Retriever:
         return self._loaded.retriever
 
+    @retriever.setter
+    def retriever(self, retriever: Retriever) -> None:
+        """Swaps the retriever (other weights, for calibration); the answer cache starts afresh."""
+        with self._lock:
+            self._loaded = Loaded(self.index, retriever, self._loaded.generation + 1)
+
     @property
     def chunks(self) -> list[Chunk]:
         return self.index.chunks
@@ -93,7 +101,7 @@ class QABot:
     def ask(self, question: object, top_k: int | None = None) -> Answer:
         return self.search(question, top_k).answer
 
-    def search(self, question: object, top_k: int | None = None) -> Result:
+    def search(self, question: object, top_k: int | None = None, log: bool = True) -> Result:
         text, truncated = clean(question, self.settings.max_query_chars)
         k = self.settings.top_k if top_k is None else top_k
         if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= 20:
@@ -110,8 +118,64 @@ class QABot:
                 self._cache[key] = cached
                 while len(self._cache) > self.settings.cache_size:
                     self._cache.popitem(last=False)
-        self._log_query(cached)
+        if log:
+            self._log_query(cached)
         return cached
+
+    def converse(self, message: object, history: Sequence[object] = (),
+                 top_k: int | None = None) -> Result:
+        """Answers `message` as one turn of a conversation whose earlier student messages are
+        `history`, oldest first: a turn that leans on it is read against the last topic the notes
+        answered (small talk and refusals do not replace it); any other turn stands alone."""
+        topic: Chunk | None = None
+        for earlier in history:
+            if not isinstance(earlier, str) or self.smalltalk(earlier) is not None:
+                continue
+            try:
+                topic = self._turn(earlier, topic, top_k, log=False).chunk or topic
+            except QueryError:
+                continue
+        return self._turn(message, topic, top_k)
+
+    def _turn(self, message: object, topic: Chunk | None, top_k: int | None,
+              log: bool = True) -> Result:
+        alone = self.search(message, top_k, log=log)
+        text = alone.answer.question
+        if topic is None or alone.ranking is None:
+            return alone
+        retriever, k = self.retriever, len(alone.answer.related)
+        words = set(content(text))
+        missing = words - retriever.stems(topic)
+        # A turn leans on the topic when it says so, or when it is refused alone although every
+        # word it names is in the topic's section ("which statistical tests can I use?").
+        if not leans(text) and (alone.answer.answered or missing or not words):
+            return alone
+        ranking = alone.ranking
+        named = tuple(w for w in (*ranking.foreign, *ranking.strange) if set(content(w)) & missing)
+        if named:  # it asks the topic about a concept the notes never write
+            return replace(alone, answer=replace(alone.answer, answered=False, answer=None,
+                                                 source=None, focus=None, context=topic.question),
+                           chunk=None, unmentioned=named)
+        if missing and (names_new(text) or alone.answer.answered and alone.chunk != topic):
+            return alone  # a new topic, asked elliptically ("and what about dropout?")
+        if missing and not retriever.weights.follow_unknown:
+            return replace(alone, answer=replace(alone.answer, answered=False, answer=None,
+                                                 source=None, focus=None, context=topic.question),
+                           chunk=None)
+        return self._follow(retriever, text, topic, k, alone.truncated)
+
+    def _follow(self, retriever: Retriever, text: str, topic: Chunk, k: int,
+                truncated: bool) -> Result:
+        """The topic's section as the answer to a follow-up, focused on what the follow-up asks."""
+        resolved = f"{text} ({topic.question})"
+        ranking = retriever.rank(resolved, k + 1)
+        score = next((h.score for h in ranking.hits if h.chunk == topic), ranking.hits[0].score)
+        rest = [h for h in ranking.hits if h.chunk != topic][:k]
+        focus = retriever.focus(topic, text)
+        answer = Answer(question=text, answered=True, answer=topic.answer, score=round(score, 4),
+                        source=Source.of(topic), focus=focus.markdown if focus else None,
+                        related=_related(rest), resolved=resolved, context=topic.question)
+        return Result(answer, topic, tuple(h.chunk for h in rest), truncated, ranking=ranking)
 
     def _answer(self, retriever: Retriever, text: str, k: int, truncated: bool) -> Result:
         ranking = retriever.rank(text, k + 1)
@@ -120,8 +184,6 @@ class QABot:
         answered = ranking.answers(self.settings.threshold)
         rest = hits[1:] if answered else hits
         rest = rest[:k]
-        related = tuple(Related(h.chunk.question, round(h.score, 4), Source.of(h.chunk))
-                        for h in rest)
         answer = Answer(
             question=text,
             answered=answered,
@@ -129,11 +191,12 @@ class QABot:
             score=round(top.score, 4) if top else 0.0,
             source=Source.of(top.chunk) if answered and top else None,
             focus=_focus(ranking) if answered else None,
-            related=related,
+            related=_related(rest),
+            resolved=text,
         )
         return Result(answer, top.chunk if answered and top else None,
                       tuple(h.chunk for h in rest), truncated, ranking.open,
-                      () if answered else ranking.foreign)
+                      () if answered else ranking.foreign, ranking)
 
     def topics(self) -> dict[str, list[str]]:
         """Section → questions, in the order of the notes."""
@@ -152,6 +215,8 @@ class QABot:
             return None
         if kind == "thanks":
             return "You're welcome! Ask me anything else about the notes."
+        if kind == "ack":
+            return "Ask me anything else about the notes, or “what can you do?” for the topics."
         sections = ", ".join(list(self.topics())[:12])
         intro = "Hi! " if kind == "greeting" else ""
         return (f"{intro}I answer questions from these study notes, quoting the notes "
@@ -250,6 +315,10 @@ class JsonlLog:
                 self.log(f"{self.path} is writable again")
             self._failing = False
             return True
+
+
+def _related(hits: Sequence[Hit]) -> tuple[Related, ...]:
+    return tuple(Related(h.chunk.question, round(h.score, 4), Source.of(h.chunk)) for h in hits)
 
 
 def _focus(ranking: Ranking) -> str | None:

@@ -127,8 +127,10 @@ def eval_(settings: Settings, file: Path, as_json: bool, threshold: float | None
                f"threshold {report.threshold}")
     click.echo(f"  top-1 {report.top1:.1%}  MRR@5 {report.mrr5:.3f}  "
                f"answered+correct {report.answered_correct:.1%}  "
-               f"in-scope answered {report.in_scope_answered:.1%}")
-    click.echo(f"  off-topic refused {report.refused:.1%}  "
+               f"in-scope answered {report.in_scope_answered:.1%}  "
+               f"answered but wrong {report.answered_wrong:.1%}")
+    kinds = "".join(f"  {kind} {share:.1%}" for kind, share in report.refused_by_kind.items())
+    click.echo(f"  off-topic refused {report.refused:.1%}{kinds}  "
                f"refusal precision {report.refusal_precision:.1%}")
     for miss in report.misses:
         click.echo(f"  miss: {miss['question']!r} → {miss['got']} ({miss['score']}); "

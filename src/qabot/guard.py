@@ -135,9 +135,11 @@ class GuardedH11(H11Protocol):
         self._arm()
 
     def _arm(self) -> None:
-        self.loop.call_later(self.timeout_keep_alive, self._expire, self.cycle)
+        # The cycle's id, not the cycle: a timer must not keep a finished request's memory alive.
+        self.loop.call_later(self.timeout_keep_alive, self._expire, id(self.cycle))
 
-    def _expire(self, cycle: Any) -> None:
+    def _expire(self, cycle: int) -> None:
         # Still no request since the deadline was set (the same cycle, finished or none): close.
-        if self.cycle is cycle and (cycle is None or cycle.response_complete):
+        current = self.cycle
+        if id(current) == cycle and (current is None or current.response_complete):
             self.transport.close()

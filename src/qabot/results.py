@@ -37,6 +37,8 @@ class Answer:
     source: Source | None
     focus: str | None  # the passage of the answer that best matches the question
     related: tuple[Related, ...]
+    resolved: str = ""  # the standalone question that was searched (a follow-up's, with its topic)
+    context: str | None = None  # the notes question whose topic a follow-up carried over
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -16,7 +16,7 @@ import numpy as np
 from .chunk import Chunk, OpenQuestion, Passage
 from .embedding import Embedder
 from .index import Index
-from .lexical import tokenize
+from .lexical import chunk_text, tokenize
 from .query import Vocabulary, known_words
 
 
@@ -32,6 +32,9 @@ class Weights:
     foreign_margin: float = 0.15  # or names a concept the notes never write (terms.py)
     dense_keys: int = 256  # nearest keys fetched from FAISS before grouping by chunk
     lexical_candidates: int = 20
+    # A follow-up naming a word its topic's section lacks (but no concept the notes never write,
+    # and no other section answers it alone): answered from the topic (True) or refused.
+    follow_unknown: bool = True
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class Retriever:
         self.summaries = {i for i, c in enumerate(chunks) if c.is_overview}
         self.summary_titles = " ".join({chunks[i].title for i in self.summaries})
         self._stems: dict[int, list[set[str]]] = {}  # passage stems per chunk, filled on demand
+        self._chunk_stems: dict[int, set[str]] = {}
 
     def embed(self, query: str) -> np.ndarray:
         return self.embedder.encode([query])[0]
@@ -150,6 +154,17 @@ class Retriever:
             if sim > best.get(c, -2.0):
                 best[c] = float(sim)
         return best
+
+    def stems(self, chunk: Chunk) -> set[str]:
+        """The stems of a chunk's question, section and answer."""
+        position = self.position[chunk.id]
+        if position not in self._chunk_stems:
+            self._chunk_stems[position] = set(tokenize([chunk_text(chunk)])[0])
+        return self._chunk_stems[position]
+
+    def focus(self, chunk: Chunk, question: str) -> Passage | None:
+        """The passage of `chunk` that best matches `question` (a follow-up's own words)."""
+        return self._focus(chunk, self.embed(question), question)
 
     def _focus(self, chunk: Chunk, q: np.ndarray, query: str) -> Passage | None:
         """The answer's passage that best matches the question, when there is a choice."""

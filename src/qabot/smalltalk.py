@@ -1,26 +1,52 @@
-"""Recognises greetings, thanks and "what can you do?" so they get a friendly reply, not an answer."""
+"""Recognises small talk (greetings, thanks, acknowledgements such as "ok got it", and "what can you
+do?") so it gets a friendly reply, never an answer from the notes and never a conversation's topic.
+
+Only English conversational words are listed: a message made of nothing else asks nothing.
+"""
 
 from __future__ import annotations
 
 from .query import words
 
-_GREETINGS = {"hi", "hello", "hey", "hiya", "howdy", "yo", "greetings", "good morning",
-              "good afternoon", "good evening", "hi there", "hello there", "hey there"}
-_THANKS = {"thanks", "thank you", "thx", "ty", "thank you so much", "thanks a lot", "cheers",
-           "great thanks", "ok thanks", "thanks a bunch", "much appreciated"}
-_HELP = {"help", "what can you do", "who are you", "what are you", "what do you know",
-         "what can i ask", "what can i ask you", "what topics", "what topics do you cover",
-         "what do you cover", "how does this work", "what is this", "menu", "topics"}
+_GREETINGS = frozenset({"hi", "hello", "hey", "hiya", "howdy", "yo", "greetings", "good morning",
+                        "good afternoon", "good evening", "hi there", "hello there", "hey there"})
+_HELP = frozenset({"help", "what can you do", "who are you", "what are you", "what do you know",
+                   "what can i ask", "what can i ask you", "what topics", "what topics do you cover",
+                   "what do you cover", "how does this work", "what is this", "menu", "topics",
+                   "what else can you do", "what else can you help with", "what else can i ask",
+                   "what else do you know", "what else", "anything else"})
+_THANKS_WORDS = frozenset({"thanks", "thank", "thx", "ty", "cheers", "appreciated", "ta"})
+_GREETING_WORDS = frozenset({"hi", "hello", "hey", "hiya", "howdy", "yo", "greetings", "morning",
+                             "afternoon", "evening", "there", "bye", "goodbye", "later", "see",
+                             "you"})
+# Acknowledgements and reactions: "ok", "got it", "makes sense", "cool", "hmm ok wait".
+_ACK_WORDS = frozenset({"ok", "okay", "k", "kk", "cool", "nice", "great", "perfect", "awesome",
+                        "good", "fine", "alright", "right", "sure", "yes", "yeah", "yep", "yup",
+                        "no", "nope", "hmm", "hm", "hmmm", "mm", "ah", "aha", "oh", "wow", "i",
+                        "see", "got", "it", "makes", "make", "sense", "understood", "wait",
+                        "anyway", "anyways", "much", "so", "a", "lot", "bunch", "lol", "haha",
+                        "interesting", "neat", "gotcha", "noted", "that", "this", "is", "helps",
+                        "helped", "helpful", "clear", "now", "all", "well", "sounds", "excellent",
+                        "super", "brilliant", "np", "fair", "enough", "very", "really", "again",
+                        "for", "the", "info", "answer", "explanation", "and", "then"})
+_SMALL_WORDS = _THANKS_WORDS | _GREETING_WORDS | _ACK_WORDS
 
 
 def smalltalk_kind(message: str) -> str | None:
-    """'greeting', 'thanks', 'help' or None. Only short, whole-message matches count."""
-    phrase = " ".join(words(message))
-    for kind, phrases in (("greeting", _GREETINGS), ("thanks", _THANKS), ("help", _HELP)):
-        if phrase in phrases:
-            return kind
-        for p in phrases:  # "hi, what can you do?" → help wins over greeting
-            if kind == "greeting" and phrase.startswith(p + " ") and \
-                    phrase[len(p) + 1:] in _HELP:
-                return "help"
-    return None
+    """'greeting', 'thanks', 'help', 'ack' or None. The whole message must be small talk."""
+    tokens = words(message)
+    phrase = " ".join(tokens)
+    if not tokens:
+        return None
+    if phrase in _GREETINGS:
+        return "greeting"
+    for start in range(len(tokens)):  # "hi, what can you do?", "ok thx, what else can you do?"
+        if " ".join(tokens[start:]) in _HELP and all(t in _SMALL_WORDS for t in tokens[:start]):
+            return "help"
+    if not all(t in _SMALL_WORDS for t in tokens):
+        return None
+    if any(t in _THANKS_WORDS for t in tokens):
+        return "thanks"
+    if any(t in _GREETING_WORDS for t in tokens) and not any(t in _ACK_WORDS for t in tokens):
+        return "greeting"
+    return "ack"
