@@ -10,7 +10,9 @@ import socket
 import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -20,7 +22,8 @@ from fastapi import FastAPI, HTTPException, Request  # noqa: E402
 from fastapi.encoders import jsonable_encoder  # noqa: E402
 from fastapi.exceptions import RequestValidationError  # noqa: E402
 from fastapi.middleware.cors import CORSMiddleware  # noqa: E402
-from fastapi.responses import JSONResponse  # noqa: E402
+from fastapi.openapi.docs import get_swagger_ui_html  # noqa: E402
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response  # noqa: E402
 from pydantic import BaseModel, Field, field_validator  # noqa: E402
 from starlette.types import ASGIApp  # noqa: E402
 
@@ -28,6 +31,7 @@ from . import __version__  # noqa: E402
 from .bot import MAX_MESSAGE_CHARS, QABot  # noqa: E402
 from .errors import QabotError, QueryError, ServerError  # noqa: E402
 from .guard import Guard, GuardedH11  # noqa: E402
+from .notes import STATIC, line_range, notes_page  # noqa: E402
 from .settings import Settings  # noqa: E402
 
 # A visible character: not whitespace, not a control or zero-width format character (joiners, BOMs,
@@ -61,11 +65,15 @@ class AskRequest(BaseModel):
 
 
 class SourceModel(BaseModel):
-    file: str
-    section: str
-    question: str
-    lines: tuple[int, int]
-    anchor: str
+    file: str = Field(description="The notes file, relative to the corpus directory")
+    section: str = Field(description="Its section path, parts joined by ' › '")
+    question: str = Field(description="The question of the notes that matched")
+    lines: tuple[int, int] = Field(description="First and last line in the file (1-based, inclusive)")
+    anchor: str = Field(description="Id of the heading of its section in the notes viewer "
+                                    "(GitHub-style slug; empty when the file has none)")
+    url: str = Field(description="Path on this server of the notes viewer at this section with these "
+                                 "lines marked, e.g. /notes/deep-learning-basics.md?lines=12-41#…; "
+                                 "under QABOT_ROOT_PATH it starts with that path")
 
 
 class RelatedModel(BaseModel):
@@ -75,13 +83,25 @@ class RelatedModel(BaseModel):
 
 
 class AskResponse(BaseModel):
-    question: str
-    answered: bool
-    answer: str | None
+    question: str = Field(description="The question as searched (cleaned, at most "
+                                      "QABOT_MAX_QUERY_CHARS characters)")
+    kind: Literal["answer", "not_covered", "smalltalk"] = Field(
+        description="answer: a passage of the notes; not_covered: the notes do not answer it "
+                    "(`related` holds the closest questions); smalltalk: a greeting, thanks or "
+                    "\"what can you do?\", answered by `reply`, never by the notes")
+    answered: bool = Field(description="Whether `answer` holds a passage of the notes")
+    answer: str | None = Field(description="The notes' Markdown, verbatim; null unless answered")
+    answer_html: str | None = Field(
+        description="`answer` rendered on the server and sanitized (nh3 allow-list): tables, code, "
+                    "math as MathML; the focus passage's blocks carry class qa-focus and its text "
+                    "is wrapped in <mark class=\"qa-mark\">. Safe to insert as HTML; null unless "
+                    "answered")
+    reply: str | None = Field(description="Small talk only: the plain-text reply the chat shows")
     score: float
     source: SourceModel | None
-    focus: str | None
-    related: list[RelatedModel]
+    focus: str | None = Field(description="The passage of the answer that best matches the question")
+    related: list[RelatedModel] = Field(description="Follow-ups when answered, the closest "
+                                                    "questions when not covered; empty for small talk")
 
 
 class Health(BaseModel):
@@ -97,8 +117,9 @@ class Health(BaseModel):
 def create_app(bot: QABot, *, with_ui: bool = True) -> ASGIApp:
     """The API and (with_ui) the chat, wrapped in the `Guard` that every request passes."""
     settings = bot.settings
-    app = FastAPI(title="qabot", version=__version__, docs_url="/api/docs",
+    app = FastAPI(title="qabot", version=__version__, docs_url=None,
                   openapi_url="/api/openapi.json", redoc_url=None)
+    prefix = public_prefix(settings.root_path)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -126,7 +147,7 @@ def create_app(bot: QABot, *, with_ui: bool = True) -> ASGIApp:
             answer = await anyio.to_thread.run_sync(bot.ask, body.question, body.top_k, limiter=workers)
         except QueryError as exc:
             raise HTTPException(400, str(exc)) from None
-        return answer.to_dict()
+        return _prefixed(answer.to_dict(), prefix)
 
     @app.get("/api/topics", summary="Sections of the notes and their questions")
     def topics() -> dict[str, list[str]]:
@@ -142,6 +163,36 @@ def create_app(bot: QABot, *, with_ui: bool = True) -> ASGIApp:
     @app.head("/api/health", include_in_schema=False)
     def health_head() -> None:
         return None
+
+    @app.get("/api/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        # Swagger UI from the fastapi-offline package, served here: the page loads nothing from
+        # another host (FastAPI's default page takes its assets and favicon from a CDN).
+        return get_swagger_ui_html(
+            openapi_url=f"{prefix}/api/openapi.json", title="qabot API",
+            swagger_js_url=f"{prefix}/api/docs/swagger-ui-bundle.js",
+            swagger_css_url=f"{prefix}/api/docs/swagger-ui.css",
+            swagger_favicon_url=f"{prefix}/api/docs/favicon.png",
+            swagger_ui_parameters={"validatorUrl": None, "defaultModelsExpandDepth": 0})
+
+    @app.get("/api/docs/{name}", include_in_schema=False)
+    def docs_asset(name: str) -> FileResponse:
+        if name not in DOCS_ASSETS:
+            raise HTTPException(404, "not found")
+        return FileResponse(_docs_assets() / name, media_type=DOCS_ASSETS[name],
+                            headers={"cache-control": "public, max-age=86400"})
+
+    @app.get("/notes/{name:path}", include_in_schema=False)
+    def notes(name: str, lines: str | None = None, theme: str | None = None) -> HTMLResponse:
+        page = notes_page(bot.chunks, bot.settings.corpus, name, line_range(lines), prefix, theme)
+        if page is None:
+            return HTMLResponse(NOT_FOUND_PAGE, 404)
+        return HTMLResponse(page, headers={"cache-control": "no-cache"})
+
+    @app.get("/embed.js", include_in_schema=False)
+    def embed_js() -> Response:
+        return Response((STATIC / "embed.js").read_bytes(), media_type="text/javascript",
+                        headers={"cache-control": "no-cache"})
 
     app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                        allow_methods=["GET", "POST"], allow_headers=["content-type"])
@@ -168,6 +219,35 @@ def create_app(bot: QABot, *, with_ui: bool = True) -> ASGIApp:
                  methods=methods, origins=settings.cors_origins,
                  headers={**SECURITY_HEADERS, "content-security-policy": frame},
                  no_store=("/", "/config", "/config/"))
+
+
+# Swagger UI's files in the fastapi-offline package, and their types: nothing else is served.
+DOCS_ASSETS = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css",
+               "favicon.png": "image/png"}
+NOT_FOUND_PAGE = ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found"
+                  "</title></head><body><main><h1>Not found</h1><p>No such notes file.</p></main>"
+                  "</body></html>")
+
+
+def _docs_assets() -> Path:
+    import fastapi_offline
+
+    return Path(fastapi_offline.__file__).parent / "static"
+
+
+def public_prefix(root_path: str) -> str:
+    """The path part of QABOT_ROOT_PATH ("https://notes.example.edu/qa" → "/qa"), for links."""
+    return urlsplit(root_path).path.rstrip("/") if root_path else ""
+
+
+def _prefixed(answer: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """Notes-viewer links under the public sub-path, when qabot is served under one."""
+    if not prefix:
+        return answer
+    for source in [answer["source"], *(r["source"] for r in answer["related"])]:
+        if source and source.get("url", "").startswith("/"):
+            source["url"] = prefix + source["url"]
+    return answer
 
 
 def server(bot: QABot, port: int | None = None) -> Any:

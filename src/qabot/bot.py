@@ -98,6 +98,9 @@ class QABot:
         k = self.settings.top_k if top_k is None else top_k
         if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= 20:
             raise QueryError(f"top_k must be a whole number from 0 to 20, not {k!r}")
+        reply = self.smalltalk(text)  # "hi", "thanks!": a reply, never a notes answer
+        if reply is not None:
+            return Result(Answer.smalltalk(text, reply), None, (), truncated)
         loaded = self._loaded
         key = (loaded.generation, text, k)
         with self._lock:

@@ -96,6 +96,8 @@ def ask(settings: Settings, question: str, as_json: bool, top_k: int | None) -> 
 
 def _plain(answer: Any) -> str:
     out = []
+    if answer.kind == "smalltalk":
+        return answer.reply
     if answer.answered:
         s = answer.source
         out += [answer.answer, "", f"Source: {s.file}:{s.lines[0]}-{s.lines[1]} "

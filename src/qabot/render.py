@@ -11,6 +11,7 @@ paragraph, list item, code block or table row — and its text is wrapped in `<m
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -119,14 +120,22 @@ def _table_close(self: Any, tokens: list[Token], idx: int, options: Any, env: An
 
 _MD = _parser()
 # Marked through their items or rows, never as a whole (and raw HTML cannot carry a class).
-_CONTAINERS = {"bullet_list_open", "ordered_list_open", "table_open", "thead_open", "tbody_open",
-               "html_block"}
+_CONTAINERS = {"bullet_list_open", "ordered_list_open", "table_open", "thead_open", "tbody_open"}
+_HTML_START = re.compile(r"^(\s*<(?!/)[a-zA-Z][\w-]*)(?=[\s>/])(?![^>]*\bclass=)")
 _PLAIN = MarkdownIt("commonmark").enable("table")  # the chunker's parser: its heading anchors
 
 
-def _mark(tokens: list[Token], marking: Marking) -> None:
+def _mark(tokens: list[Token], marking: Marking, source: list[str]) -> None:
     """Marks the outermost blocks inside the range with a class, and wraps their text in <mark>."""
     first, last = marking.first, marking.last
+
+    def end(tok: Token) -> int:  # a block's last line that is not blank (lists hold blank lines)
+        assert tok.map is not None
+        stop = tok.map[1]
+        while stop > tok.map[0] + 1 and stop - 1 < len(source) and not source[stop - 1].strip():
+            stop -= 1
+        return stop
+
     open_marked: list[bool] = []
     inside = 0
     target = marking.target
@@ -139,8 +148,11 @@ def _mark(tokens: list[Token], marking: Marking) -> None:
             if marking.inline:
                 _mark_inline(tok, first, last)
             continue
-        hit = (not inside and tok.map is not None and first <= tok.map[0] and tok.map[1] <= last
+        hit = (not inside and tok.map is not None and first <= tok.map[0] and end(tok) <= last
                and tok.type not in _CONTAINERS)
+        if hit and tok.type == "html_block":  # raw HTML (<details>…): a class on its first tag
+            tok.content = _HTML_START.sub(rf'\1 class="{marking.css}"', tok.content, count=1)
+            continue
         if hit:
             tok.attrJoin("class", marking.css)
             if target and not tok.attrGet("id"):
@@ -223,8 +235,9 @@ def render(markdown: str, *, marks: tuple[Marking, ...] = (), top_heading: int |
             if tok.type == "heading_open" and tok.map is not None and tok.map[0] in ids:
                 tok.attrSet("id", ids[tok.map[0]])
                 allowed.add(ids[tok.map[0]])
+    source = markdown.splitlines()
     for marking in marks:
-        _mark(tokens, marking)
+        _mark(tokens, marking, source)
         if marking.target:
             allowed.add(marking.target)
     if top_heading is not None:
