@@ -203,13 +203,13 @@ def create_app(bot: QABot, *, with_ui: bool = True) -> ASGIApp:
     if with_ui:
         import gradio as gr
 
-        from .ui import build_ui
+        from .ui import CSS, HEAD, build_ui
 
         blocks = build_ui(bot)
         app = gr.mount_gradio_app(app, blocks, path="/", show_error=False,
                                   enable_monitoring=False, theme=gr.themes.Soft(), footer_links=[],
                                   ssr_mode=False, root_path=settings.root_path or None,
-                                  max_file_size=0)
+                                  max_file_size=0, css=CSS, head=HEAD)
         # A mounted app never sets this, which turns off Gradio's checks on the file paths a
         # component may return (a second wall: the chat never returns client data anyway).
         blocks.has_launched = True
