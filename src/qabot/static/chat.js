@@ -32,7 +32,9 @@
   --button-primary-border-color: ${hex} !important; --button-primary-text-color: ${text} !important;
   --button-primary-text-color-hover: ${text} !important;
   --border-color-accent: ${hex} !important; --input-border-color-focus: ${hex} !important;
-  --color-accent-copied: ${hex} !important; }`;
+  --color-accent-copied: ${hex} !important; }
+html.qa-primary #qa-input#qa-input .submit-button { background: ${hex} !important; color: ${text} !important;
+  border-color: ${hex} !important; }`;
     document.head.appendChild(style);
     root.classList.add("qa-primary");
   }
