@@ -39,9 +39,13 @@ def site(dl_bot, tmp_path_factory):
         bot = QABot(dl_bot.settings.with_(cors_origins=(portal,), frame_ancestors=("'self'", portal)),
                     embedder=dl_bot.embedder, log=lambda m: None)
         with running(bot) as url:
+            # The portal's Content-Security-Policy as docs/portal.md gives it.
+            csp = (f"default-src 'self'; script-src 'self' {url}; style-src 'self' {url}; "
+                   f"frame-src {url}; connect-src 'self' {url}; img-src 'self' data:")
             (pages / "bubble.html").write_text(
                 '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
-                'content="width=device-width, initial-scale=1"><title>Course</title></head><body><main>'
+                'content="width=device-width, initial-scale=1"><title>Course</title>'
+                f'<meta http-equiv="Content-Security-Policy" content="{csp}"></head><body><main>'
                 "<h1>Course page</h1><p>Week 3 reading.</p></main>"
                 f'<script src="{url}/embed.js" data-primary="{PRIMARY}" data-title="Ask the DL notes" '
                 'data-theme="light" async></script></body></html>')
@@ -72,7 +76,8 @@ def test_the_bubble_opens_and_answers_in_the_portals_colour(site, browser, width
     page = browser.new_page(viewport={"width": width, "height": height})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if "qabot" in m.text else None)
+    page.on("console", lambda m: errors.append(m.text) if "qabot" in m.text or "Content Security" in m.text
+            else None)
     page.goto(f"{portal}/bubble.html")
     bubble = page.get_by_role("button", name="Ask the DL notes")
     expect(bubble).to_have_css("background-color", "rgb(180, 83, 9)", timeout=30_000)

@@ -194,6 +194,11 @@ def create_app(bot: QABot, *, with_ui: bool = True) -> ASGIApp:
         return Response((STATIC / "embed.js").read_bytes(), media_type="text/javascript",
                         headers={"cache-control": "no-cache"})
 
+    @app.get("/embed.css", include_in_schema=False)
+    def embed_css() -> Response:
+        return Response((STATIC / "embed.css").read_bytes(), media_type="text/css",
+                        headers={"cache-control": "no-cache"})
+
     app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                        allow_methods=["GET", "POST"], allow_headers=["content-type"])
     methods: dict[str, set[str]] = {}

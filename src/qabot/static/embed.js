@@ -37,34 +37,10 @@ reached, the panel says so in plain words and the console names the setting. */
   if (theme !== "auto") src.searchParams.set("__theme", theme);
   if (target && autoHeight) src.searchParams.set("height", "auto");
 
-  const css = document.createElement("style");
-  css.textContent = `
-.qabot-bubble { position: fixed; bottom: 20px; z-index: 2147483000; width: 56px; height: 56px;
-  border-radius: 50%; border: 0; cursor: pointer; box-shadow: 0 4px 14px rgba(0,0,0,.3);
-  background: var(--qabot-primary, #4f46e5); color: var(--qabot-on-primary, #fff);
-  display: flex; align-items: center; justify-content: center; }
-.qabot-bubble:focus-visible, .qabot-close:focus-visible { outline: 3px solid #111; outline-offset: 3px; }
-.qabot-bubble svg { width: 28px; height: 28px; }
-.qabot-right { right: 20px; } .qabot-left { left: 20px; }
-.qabot-panel { position: fixed; bottom: 88px; z-index: 2147483000; width: 400px;
-  height: min(640px, calc(100vh - 110px)); display: none; flex-direction: column;
-  background: #fff; border-radius: 12px; overflow: hidden; box-shadow: 0 8px 30px rgba(0,0,0,.3); }
-.qabot-panel.qabot-open { display: flex; }
-.qabot-head { display: flex; align-items: center; justify-content: space-between; gap: 8px;
-  padding: 8px 8px 8px 14px; background: var(--qabot-primary, #4f46e5);
-  color: var(--qabot-on-primary, #fff); font: 600 15px/1.3 system-ui, sans-serif; }
-.qabot-head h2 { font: inherit; margin: 0; }
-.qabot-close { border: 0; background: transparent; color: inherit; font-size: 22px; line-height: 1;
-  width: 36px; height: 36px; cursor: pointer; border-radius: 6px; }
-.qabot-frame { border: 0; width: 100%; display: block; flex: 1 1 auto; min-height: 0; background: transparent; }
-.qabot-inline { width: 100%; border: 0; display: block; }
-.qabot-refused { box-sizing: border-box; padding: 16px; font: 15px/1.5 system-ui, sans-serif;
-  color: #1f2328; background: #fff8c5; border: 1px solid #d4a72c; border-radius: 8px; margin: 8px; }
-.qabot-refused code { font-family: ui-monospace, monospace; overflow-wrap: anywhere; }
-@media (max-width: 480px) {
-  .qabot-panel { inset: 0; width: auto; height: auto; bottom: 0; border-radius: 0; }
-  .qabot-panel.qabot-open ~ .qabot-bubble, .qabot-bubble.qabot-hidden { display: none; }
-}`;
+  // Its styles come from qabot too (/embed.css), so a portal's CSP needs no 'unsafe-inline'.
+  const css = document.createElement("link");
+  css.rel = "stylesheet";
+  css.href = new URL("embed.css", base).href;
   document.head.appendChild(css);
 
   const onPrimary = (hex) => {
