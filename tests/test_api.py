@@ -70,12 +70,13 @@ def test_top_k(server, top_k):
     ({"question": "x", "top_k": 2.5}, 422),
     ({"question": "   "}, 422),
     ({"question": "\x00\x01"}, 422),
+    ({"question": "\u200f"}, 422),  # a direction mark alone is invisible: no question
 ])
 def test_bad_bodies_get_clear_4xx(server, payload, status):
     r = httpx.post(f"{server}/api/ask", json=payload)
     assert r.status_code == status, r.text
     assert r.json()["detail"]
-    if payload.get("question") in ("   ", "\x00\x01"):
+    if payload.get("question") in ("   ", "\x00\x01", "\u200f"):
         assert "the question is empty" in r.text
 
 
@@ -87,7 +88,7 @@ def test_lone_surrogate_is_a_clear_422_not_an_echo(server):
     assert "input" not in r.json()["detail"][0]
 
 
-@pytest.mark.parametrize("question", ["\u200f", "\ue000", "ℵ", "🎉"])
+@pytest.mark.parametrize("question", ["\ue000", "ℵ", "🎉"])
 def test_any_visible_character_is_a_question(server, question):
     body = httpx.post(f"{server}/api/ask", json={"question": question}).json()
     assert body["answered"] is False and len(body["related"]) == 3
