@@ -193,3 +193,21 @@ def test_api_docs_render_offline_from_this_server_only(server, browser):
     screenshot(page, "api-docs-offline")
     assert requested and all(url.startswith(server) for url in requested), requested
     page.close()
+
+
+def test_tables_do_not_break_words_on_a_phone(server, browser):
+    page = open_chat(browser, server, 390, 844, "light")
+    ask(page, "give me the quick reference table")
+    cells = page.locator("article.qa-answer").last.locator(".qa-body td, .qa-body th")
+    expect(cells.first).to_be_visible()
+    styles = cells.evaluate_all("""(cells) => cells.map(c => {
+        const s = getComputedStyle(c);
+        return [c.textContent.trim(), s.wordBreak, s.overflowWrap]; })""")
+    assert styles and all(wb == "normal" and ow == "normal" for _, wb, ow in styles), styles
+    concept = page.locator("article.qa-answer").last.locator(".qa-body th").first
+    expect(concept).to_have_text("Concept")
+    line = float(concept.evaluate("(e) => parseFloat(getComputedStyle(e).lineHeight)"))
+    box = concept.bounding_box()
+    assert box is not None and box["height"] < 2 * line + 16  # one line: "Concept", not "Conce / pt"
+    screenshot(page, "chat-table-390")
+    page.close()
