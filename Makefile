@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: install run test lint chromium bench
+.PHONY: install run test lint chromium axe bench
 
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -24,10 +24,19 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
+# axe-core (accessibility checks in the browser tests) from the npm registry, into .cache/axe.
+AXE := .cache/axe/node_modules/axe-core/axe.min.js
+axe: $(AXE)
+$(AXE):
+	@command -v npm >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm >/dev/null; }
+	mkdir -p .cache/axe
+	npm install --prefix .cache/axe --no-audit --no-fund --silent axe-core@4
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests app benchmarks
 
-test: $(STAMP) chromium lint
+test: $(STAMP) chromium axe lint
 	$(VENV)/bin/pytest
 
 bench: $(STAMP)

@@ -23,3 +23,22 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+AXE = Path(__file__).resolve().parent.parent / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe(page, context: str = "document") -> list[dict]:
+    """axe-core's violations on the page (axe-core from the npm registry: `make axe` installs it)."""
+    if not AXE.exists():
+        raise RuntimeError(f"axe-core is missing at {AXE}: run `make axe` "
+                           "(npm install --prefix .cache/axe axe-core@4)")
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    return page.evaluate(f"""() => axe.run({context}, {{resultTypes: ['violations']}}).then(r =>
+        r.violations.map(v => ({{id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.map(n => n.target.join(' ') + ' :: ' + n.failureSummary)}})))""")
+
+
+def serious(violations: list[dict]) -> list[dict]:
+    return [v for v in violations if v["impact"] in ("critical", "serious")]

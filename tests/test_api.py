@@ -8,7 +8,8 @@ from servers import running
 
 from qabot.bot import QABot
 
-KEYS = {"question", "answered", "answer", "score", "source", "focus", "related"}
+KEYS = {"question", "kind", "answered", "answer", "answer_html", "reply", "score", "source", "focus",
+        "related", "resolved", "context"}
 
 
 def test_in_scope_question_gets_answer_and_source(server):
@@ -24,6 +25,33 @@ def test_in_scope_question_gets_answer_and_source(server):
 def test_off_topic_question_is_refused_with_suggestions(server):
     body = httpx.post(f"{server}/api/ask", json={"question": "what is the capital of France?"}).json()
     assert body["answered"] is False and body["answer"] is None and len(body["related"]) == 3
+    assert body["kind"] == "not_covered" and body["answer_html"] is None and body["reply"] is None
+
+
+def test_answer_html_is_the_rendered_answer_with_the_focus_marked(server):
+    body = httpx.post(f"{server}/api/ask", json={"question": "what is a typical dropout rate?"}).json()
+    assert body["kind"] == "answer"
+    html = body["answer_html"]
+    assert '<mark class="qa-mark"><strong>Typical rate</strong>: 0.2-0.5</mark>' in html
+    assert 'class="qa-focus"' in html and "<script" not in html
+    assert body["source"]["url"] == ("/notes/deep-learning-basics.md?lines=" + "-".join(
+        map(str, body["source"]["lines"])) + "#" + body["source"]["anchor"])
+    math = httpx.post(f"{server}/api/ask", json={"question": "batch norm formula mean variance"}).json()
+    assert "<math" in math["answer_html"] and "$\\mu_B$" in math["answer"]
+
+
+@pytest.mark.parametrize("message", ["hi there", "thanks!", "what can you do?", "Hello", "thank you"])
+def test_small_talk_gets_the_chat_reply_and_no_notes_answer(server, dl_bot, message):
+    body = httpx.post(f"{server}/api/ask", json={"question": message}).json()
+    assert set(body) == KEYS
+    assert body["kind"] == "smalltalk" and body["reply"] == dl_bot.smalltalk(message)
+    assert body["answered"] is False and body["answer"] is None and body["answer_html"] is None
+    assert body["source"] is None and body["related"] == [] and body["focus"] is None
+
+
+def test_a_question_after_a_greeting_is_a_question(server):
+    body = httpx.post(f"{server}/api/ask", json={"question": "hi, what is dropout?"}).json()
+    assert body["kind"] == "answer" and body["answered"] is True
 
 
 @pytest.mark.parametrize("top_k", [5, 5.0])  # JSON Schema: 5.0 is an integer
@@ -42,12 +70,13 @@ def test_top_k(server, top_k):
     ({"question": "x", "top_k": 2.5}, 422),
     ({"question": "   "}, 422),
     ({"question": "\x00\x01"}, 422),
+    ({"question": "\u200f"}, 422),  # a direction mark alone is invisible: no question
 ])
 def test_bad_bodies_get_clear_4xx(server, payload, status):
     r = httpx.post(f"{server}/api/ask", json=payload)
     assert r.status_code == status, r.text
     assert r.json()["detail"]
-    if payload.get("question") in ("   ", "\x00\x01"):
+    if payload.get("question") in ("   ", "\x00\x01", "\u200f"):
         assert "the question is empty" in r.text
 
 
@@ -89,6 +118,19 @@ def test_topics_health_and_docs(server):
     assert httpx.get(f"{server}/api/docs").status_code == 200
     spec = httpx.get(f"{server}/api/openapi.json").json()
     assert "/api/ask" in spec["paths"]
+    response = spec["components"]["schemas"]["AskResponse"]
+    assert response["properties"]["kind"]["enum"] == ["answer", "not_covered", "smalltalk"]
+    assert {"answer_html", "reply", "kind"} <= set(response["required"])
+    assert "url" in spec["components"]["schemas"]["SourceModel"]["properties"]
+
+
+def test_api_docs_load_nothing_from_another_host(server):
+    page = httpx.get(f"{server}/api/docs").text
+    assert "cdn" not in page.lower() and "https://" not in page and "http://" not in page
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "favicon.png"):
+        assert f"/api/docs/{asset}" in page
+        r = httpx.get(f"{server}/api/docs/{asset}")
+        assert r.status_code == 200 and len(r.content) > 1000
 
 
 @pytest.mark.parametrize("path", ["/api/health", "/", "/config", "/gradio_api/info"])

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import pytest
 from browser import launch, screenshot
-from conftest import ROOT
 from playwright.sync_api import Page, expect, sync_playwright
-from servers import running, static_files
-
-from qabot.bot import QABot
 
 pytestmark = pytest.mark.browser
 
@@ -63,28 +59,3 @@ def test_injected_markup_is_inert(server, browser):
     expect(page.locator(".user.message").last).to_contain_text("<img src=x onerror=alert(1)>")
     screenshot(page, "chat-injection-inert")
     page.close()
-
-
-def test_portal_page_from_another_origin_embeds_bot_and_calls_api(dl_bot: QABot, browser):
-    with static_files(ROOT / "examples") as portal:
-        bot = QABot(dl_bot.settings.with_(cors_origins=(portal,), frame_ancestors=("'self'", portal)),
-                    embedder=dl_bot.embedder, log=lambda m: None)
-        with running(bot) as url:
-            page = browser.new_page(viewport={"width": 1300, "height": 1500})
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"{portal}/portal.html?bot={url}")
-            # The page's own JavaScript calls /api/ask cross-origin and renders the Markdown safely.
-            page.locator("#question").fill("why do transformers use layer norm?")
-            page.locator("#ask").click()
-            expect(page.locator("#answer")).to_contain_text("Layer Normalization", timeout=30_000)
-            expect(page.locator("#source")).to_contain_text("deep-learning-basics.md")
-            assert page.locator("#answer h4").count() >= 2 and page.locator("#answer ul").count() >= 1
-            # The embedded iframe chat answers too.
-            frame = page.frame_locator("#bot-frame")
-            frame.get_by_test_id("textbox").fill("what is a typical dropout rate?")
-            frame.locator(".submit-button").click()
-            expect(frame.locator(".bot.message").first).to_contain_text("0.2-0.5", timeout=30_000)
-            screenshot(page, "portal")
-            assert errors == []
-            page.close()

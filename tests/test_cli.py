@@ -10,7 +10,8 @@ from conftest import ROOT
 
 from qabot.cli import main
 
-KEYS = {"question", "answered", "answer", "score", "source", "focus", "related"}
+KEYS = {"question", "kind", "answered", "answer", "answer_html", "reply", "score", "source", "focus",
+        "related", "resolved", "context"}
 
 
 @pytest.fixture
@@ -31,7 +32,8 @@ def test_ask_json_has_exactly_the_documented_keys(run):
     answer = json.loads(result.stdout)
     assert set(answer) == KEYS
     assert answer["answered"] is True
-    assert set(answer["source"]) == {"file", "section", "question", "lines", "anchor"}
+    assert set(answer["source"]) == {"file", "section", "question", "lines", "anchor", "url"}
+    assert answer["kind"] == "answer" and answer["reply"] is None and answer["answer_html"].startswith("<ul>")
     assert answer["source"]["question"] == "Loss vs. Cost"
     assert answer["source"]["lines"] == [180, 187]
     assert answer["answer"].startswith("- **Loss**: Error for one data point")

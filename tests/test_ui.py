@@ -9,7 +9,7 @@ import pytest
 from gradio_client import Client
 from gradio_raw import dependencies, join, messages, session
 
-from qabot.ui import escape, mark_focus
+from qabot.ui import CLOSEST, EXAMPLES, escape, is_long
 
 
 @pytest.fixture(scope="module")
@@ -32,31 +32,45 @@ def text(message: dict) -> str:
     return content
 
 
-def test_chat_answers_with_marked_focus_and_collapsible_source(client):
+def test_chat_answers_with_heading_marked_focus_source_and_link(client):
     history = chat(client, "what is a typical dropout rate?")
-    assert history[0]["role"] == "user"
-    answer, source = history[1], history[2]
-    assert "<mark>**Typical rate**: 0.2-0.5</mark>" in text(answer)
-    assert source["metadata"]["title"].startswith(
-        "Source: Deep Learning Basics: Interview Q&A › 4. Overfitting Prevention › How do you handle")
-    assert "deep-learning-basics.md, lines 105–" in source["metadata"]["title"]
-    assert source["metadata"]["status"] == "done"
+    assert history[0]["role"] == "user" and len(history) == 2
+    answer = text(history[1])
+    assert '<h2 class="qa-question">How do you handle overfitting in deep neural networks?</h2>' in answer
+    assert '<mark class="qa-mark"><strong>Typical rate</strong>: 0.2-0.5</mark>' in answer
+    assert "<summary>Source: deep-learning-basics.md, lines 105–" in answer
+    assert "Deep Learning Basics: Interview Q&amp;A › 4. Overfitting Prevention › How do you handle" in answer
+    assert 'href="notes/deep-learning-basics.md?lines=105-' in answer and ">Open in notes</a>" in answer
+    # The expander no longer repeats the answer: the section's text is there once (plus the
+    # hidden Markdown that "Copy answer" copies).
+    assert answer.count("Typical rate") == 3  # excerpt, marked section, Markdown to copy
+    assert '<pre class="qa-md" hidden>' in answer and "<mark" not in answer.split('class="qa-md"')[1]
+
+
+def test_long_answers_show_the_passage_first(client):
+    history = chat(client, "why do transformers use layer norm?")
+    answer = text(history[1])
+    assert answer.index("Best-matching passage") < answer.index('<div class="qa-body">')
+    assert answer.index('<h2 class="qa-question">') < answer.index("Best-matching passage")
 
 
 def test_chat_refuses_off_topic_with_suggestions(client):
     history = chat(client, "what is the capital of France?")
-    assert text(history[1]).startswith("**Not covered in these notes.**")
-    assert text(history[1]).count("\n- ") == 3
+    assert "Not covered in these notes" in text(history[1])
+    assert text(history[1]).count("<li>") == 3
+    assert CLOSEST in text(history[1])
 
 
 def test_chat_smalltalk_lists_topics(client):
     history = chat(client, "hello")
     assert "Topics:" in text(history[1]) and "Normalization" in text(history[1])
+    assert "qa-smalltalk" in text(history[1])
 
 
 def test_user_text_is_echoed_inert(client):
     history = chat(client, "<img src=x onerror=alert(1)> [x](javascript:alert(1))")
-    assert "<img" not in text(history[0]) and "](javascript" not in text(history[0])
+    assert "<img" not in text(history[0]) and "&lt;img src=x onerror=alert(1)&gt;" in text(history[0])
+    assert "href" not in text(history[0])  # messages are HTML, never Markdown: no link is made
 
 
 def test_concurrent_chats_run_at_once(server):
@@ -98,6 +112,9 @@ def test_feedback_is_logged_when_a_data_dir_is_set(dl_bot, tmp_path):
             page.locator(".submit-button").click()
             page.locator(".bot.message").first.wait_for()
             page.locator("button[aria-label='Like']").first.click()
+            from playwright.sync_api import expect
+
+            expect(page.get_by_text("Thanks — your feedback was recorded.")).to_be_visible(timeout=30_000)
             deadline = time.monotonic() + 30
             while not (tmp_path / "feedback.jsonl").exists() and time.monotonic() < deadline:
                 page.wait_for_timeout(50)  # polls the file the server writes
@@ -110,24 +127,22 @@ def test_feedback_is_logged_when_a_data_dir_is_set(dl_bot, tmp_path):
 
 
 @pytest.mark.parametrize("raw, inert", [
-    ("<img src=x onerror=alert(1)>", "&lt;img src=x onerror=alert\\(1\\)&gt;"),
-    ("[x](javascript:alert(1))", "\\[x\\]\\(javascript:alert\\(1\\)\\)"),
+    ("<img src=x onerror=alert(1)>", "&lt;img src=x onerror=alert(1)&gt;"),
+    ('"><script>', "&quot;&gt;&lt;script&gt;"),
 ])
 def test_escape(raw, inert):
     assert escape(raw) == inert
 
 
-def test_mark_focus_keeps_list_markers():
-    answer = "intro\n\n   - **Typical rate**: 0.2-0.5\n   - other"
-    assert mark_focus(answer, "   - **Typical rate**: 0.2-0.5") == (
-        "intro\n\n   - <mark>**Typical rate**: 0.2-0.5</mark>\n   - other")
-    assert mark_focus(answer, None) == answer
+def test_long_means_more_than_a_screenful():
+    assert is_long("line\n" * 20) and not is_long("- **Loss**: one point\n- **Cost**: all points")
+    assert EXAMPLES == "Example questions"
 
 
 def test_chat_answers_a_100_kb_message_from_a_truncated_query(client):
     history = chat(client, "layer normalization " * 5_000)
     assert "Question truncated" in text(history[1])
-    assert history[2]["metadata"]["title"].startswith("Source:")
+    assert "<summary>Source:" in text(history[1])
 
 
 @pytest.mark.parametrize("message", ["", "   ", "\x00\x01\x02"])

@@ -10,7 +10,9 @@ import socket
 import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -20,20 +22,24 @@ from fastapi import FastAPI, HTTPException, Request  # noqa: E402
 from fastapi.encoders import jsonable_encoder  # noqa: E402
 from fastapi.exceptions import RequestValidationError  # noqa: E402
 from fastapi.middleware.cors import CORSMiddleware  # noqa: E402
-from fastapi.responses import JSONResponse  # noqa: E402
-from pydantic import BaseModel, Field, field_validator  # noqa: E402
+from fastapi.openapi.docs import get_swagger_ui_html  # noqa: E402
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response  # noqa: E402
+from pydantic import BaseModel, Field, StringConstraints, field_validator  # noqa: E402
 from starlette.types import ASGIApp  # noqa: E402
 
 from . import __version__  # noqa: E402
-from .bot import MAX_MESSAGE_CHARS, QABot  # noqa: E402
+from .bot import MAX_HISTORY, MAX_MESSAGE_CHARS, QABot  # noqa: E402
 from .errors import QabotError, QueryError, ServerError  # noqa: E402
 from .guard import Guard, GuardedH11  # noqa: E402
+from .notes import STATIC, line_range, notes_page  # noqa: E402
 from .settings import Settings  # noqa: E402
 
 # A visible character: not whitespace, not a control or zero-width format character (joiners, BOMs,
 # direction marks). In the OpenAPI spec too, so that clients and fuzzers know an empty question.
 VISIBLE = r"[^\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]"
 # Sent with every response, errors included.
+# An earlier message is searched only up to QABOT_MAX_QUERY_CHARS; longer ones are refused.
+MAX_HISTORY_CHARS = 2_000
 SECURITY_HEADERS = {"x-content-type-options": "nosniff", "referrer-policy": "no-referrer"}
 
 
@@ -42,6 +48,13 @@ class AskRequest(BaseModel):
                           min_length=1, max_length=MAX_MESSAGE_CHARS, strict=True,
                           json_schema_extra={"pattern": VISIBLE})
     top_k: int | None = Field(None, ge=0, le=20, description="How many related questions")
+    history: list[Annotated[str, StringConstraints(max_length=MAX_HISTORY_CHARS, strict=True)]] | None = \
+        Field(
+        None, max_length=MAX_HISTORY,
+        description="The student's earlier messages in this conversation, oldest first (at most "
+                    f"{MAX_HISTORY}, each at most {MAX_HISTORY_CHARS} characters). A follow-up such as "
+                    "\"and for relu?\" or \"why?\" is read against the last topic the notes answered; "
+                    "a question that stands on its own is answered on its own")
 
     @field_validator("question")
     @classmethod
@@ -61,11 +74,15 @@ class AskRequest(BaseModel):
 
 
 class SourceModel(BaseModel):
-    file: str
-    section: str
-    question: str
-    lines: tuple[int, int]
-    anchor: str
+    file: str = Field(description="The notes file, relative to the corpus directory")
+    section: str = Field(description="Its section path, parts joined by ' › '")
+    question: str = Field(description="The question of the notes that matched")
+    lines: tuple[int, int] = Field(description="First and last line in the file (1-based, inclusive)")
+    anchor: str = Field(description="Id of the heading of its section in the notes viewer "
+                                    "(GitHub-style slug; empty when the file has none)")
+    url: str = Field(description="Path on this server of the notes viewer at this section with these "
+                                 "lines marked, e.g. /notes/deep-learning-basics.md?lines=12-41#…; "
+                                 "under QABOT_ROOT_PATH it starts with that path")
 
 
 class RelatedModel(BaseModel):
@@ -75,13 +92,29 @@ class RelatedModel(BaseModel):
 
 
 class AskResponse(BaseModel):
-    question: str
-    answered: bool
-    answer: str | None
+    question: str = Field(description="The question as searched (cleaned, at most "
+                                      "QABOT_MAX_QUERY_CHARS characters)")
+    kind: Literal["answer", "not_covered", "smalltalk"] = Field(
+        description="answer: a passage of the notes; not_covered: the notes do not answer it "
+                    "(`related` holds the closest questions); smalltalk: a greeting, thanks or "
+                    "\"what can you do?\", answered by `reply`, never by the notes")
+    answered: bool = Field(description="Whether `answer` holds a passage of the notes")
+    answer: str | None = Field(description="The notes' Markdown, verbatim; null unless answered")
+    answer_html: str | None = Field(
+        description="`answer` rendered on the server and sanitized (nh3 allow-list): tables, code, "
+                    "math as MathML; the focus passage's blocks carry class qa-focus and its text "
+                    "is wrapped in <mark class=\"qa-mark\">. Safe to insert as HTML; null unless "
+                    "answered")
+    reply: str | None = Field(description="Small talk only: the plain-text reply the chat shows")
     score: float
     source: SourceModel | None
-    focus: str | None
-    related: list[RelatedModel]
+    focus: str | None = Field(description="The passage of the answer that best matches the question")
+    related: list[RelatedModel] = Field(description="Follow-ups when answered, the closest "
+                                                    "questions when not covered; empty for small talk")
+    resolved: str = Field(description="The standalone question that was searched: `question`, or for a "
+                                      "follow-up, it together with the topic it leans on")
+    context: str | None = Field(description="The notes question whose topic a follow-up carried over "
+                                            "(also when that follow-up is not covered); null otherwise")
 
 
 class Health(BaseModel):
@@ -97,8 +130,9 @@ class Health(BaseModel):
 def create_app(bot: QABot, *, with_ui: bool = True) -> ASGIApp:
     """The API and (with_ui) the chat, wrapped in the `Guard` that every request passes."""
     settings = bot.settings
-    app = FastAPI(title="qabot", version=__version__, docs_url="/api/docs",
+    app = FastAPI(title="qabot", version=__version__, docs_url=None,
                   openapi_url="/api/openapi.json", redoc_url=None)
+    prefix = public_prefix(settings.root_path)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -123,10 +157,11 @@ def create_app(bot: QABot, *, with_ui: bool = True) -> ASGIApp:
               responses=errors)
     async def ask(body: AskRequest) -> dict[str, Any]:
         try:
-            answer = await anyio.to_thread.run_sync(bot.ask, body.question, body.top_k, limiter=workers)
+            result = await anyio.to_thread.run_sync(bot.converse, body.question, body.history or [],
+                                                    body.top_k, limiter=workers)
         except QueryError as exc:
             raise HTTPException(400, str(exc)) from None
-        return answer.to_dict()
+        return _prefixed(result.answer.to_dict(), prefix)
 
     @app.get("/api/topics", summary="Sections of the notes and their questions")
     def topics() -> dict[str, list[str]]:
@@ -143,6 +178,41 @@ def create_app(bot: QABot, *, with_ui: bool = True) -> ASGIApp:
     def health_head() -> None:
         return None
 
+    @app.get("/api/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        # Swagger UI from the fastapi-offline package, served here: the page loads nothing from
+        # another host (FastAPI's default page takes its assets and favicon from a CDN).
+        return get_swagger_ui_html(
+            openapi_url=f"{prefix}/api/openapi.json", title="qabot API",
+            swagger_js_url=f"{prefix}/api/docs/swagger-ui-bundle.js",
+            swagger_css_url=f"{prefix}/api/docs/swagger-ui.css",
+            swagger_favicon_url=f"{prefix}/api/docs/favicon.png",
+            swagger_ui_parameters={"validatorUrl": None, "defaultModelsExpandDepth": 0})
+
+    @app.get("/api/docs/{name}", include_in_schema=False)
+    def docs_asset(name: str) -> FileResponse:
+        if name not in DOCS_ASSETS:
+            raise HTTPException(404, "not found")
+        return FileResponse(_docs_assets() / name, media_type=DOCS_ASSETS[name],
+                            headers={"cache-control": "public, max-age=86400"})
+
+    @app.get("/notes/{name:path}", include_in_schema=False)
+    def notes(name: str, lines: str | None = None, theme: str | None = None) -> HTMLResponse:
+        page = notes_page(bot.chunks, bot.settings.corpus, name, line_range(lines), prefix, theme)
+        if page is None:
+            return HTMLResponse(NOT_FOUND_PAGE, 404)
+        return HTMLResponse(page, headers={"cache-control": "no-cache"})
+
+    @app.get("/embed.js", include_in_schema=False)
+    def embed_js() -> Response:
+        return Response((STATIC / "embed.js").read_bytes(), media_type="text/javascript",
+                        headers={"cache-control": "no-cache"})
+
+    @app.get("/embed.css", include_in_schema=False)
+    def embed_css() -> Response:
+        return Response((STATIC / "embed.css").read_bytes(), media_type="text/css",
+                        headers={"cache-control": "no-cache"})
+
     app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                        allow_methods=["GET", "POST"], allow_headers=["content-type"])
     methods: dict[str, set[str]] = {}
@@ -152,13 +222,13 @@ def create_app(bot: QABot, *, with_ui: bool = True) -> ASGIApp:
     if with_ui:
         import gradio as gr
 
-        from .ui import build_ui
+        from .ui import CSS, HEAD, build_ui
 
         blocks = build_ui(bot)
         app = gr.mount_gradio_app(app, blocks, path="/", show_error=False,
                                   enable_monitoring=False, theme=gr.themes.Soft(), footer_links=[],
                                   ssr_mode=False, root_path=settings.root_path or None,
-                                  max_file_size=0)
+                                  max_file_size=0, css=CSS, head=HEAD)
         # A mounted app never sets this, which turns off Gradio's checks on the file paths a
         # component may return (a second wall: the chat never returns client data anyway).
         blocks.has_launched = True
@@ -168,6 +238,35 @@ def create_app(bot: QABot, *, with_ui: bool = True) -> ASGIApp:
                  methods=methods, origins=settings.cors_origins,
                  headers={**SECURITY_HEADERS, "content-security-policy": frame},
                  no_store=("/", "/config", "/config/"))
+
+
+# Swagger UI's files in the fastapi-offline package, and their types: nothing else is served.
+DOCS_ASSETS = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css",
+               "favicon.png": "image/png"}
+NOT_FOUND_PAGE = ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found"
+                  "</title></head><body><main><h1>Not found</h1><p>No such notes file.</p></main>"
+                  "</body></html>")
+
+
+def _docs_assets() -> Path:
+    import fastapi_offline
+
+    return Path(fastapi_offline.__file__).parent / "static"
+
+
+def public_prefix(root_path: str) -> str:
+    """The path part of QABOT_ROOT_PATH ("https://notes.example.edu/qa" → "/qa"), for links."""
+    return urlsplit(root_path).path.rstrip("/") if root_path else ""
+
+
+def _prefixed(answer: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """Notes-viewer links under the public sub-path, when qabot is served under one."""
+    if not prefix:
+        return answer
+    for source in [answer["source"], *(r["source"] for r in answer["related"])]:
+        if source and source.get("url", "").startswith("/"):
+            source["url"] = prefix + source["url"]
+    return answer
 
 
 def server(bot: QABot, port: int | None = None) -> Any:

@@ -32,6 +32,8 @@ Log = Callable[[str], None]
 # The longest message a student may send (API and chat alike); only its first
 # `Settings.max_query_chars` characters are searched.
 MAX_MESSAGE_CHARS = 200_000
+# How many of a conversation's earlier student messages a follow-up may lean on.
+MAX_HISTORY = 20
 
 
 def stderr(message: str) -> None:
@@ -106,6 +108,9 @@ class QABot:
         k = self.settings.top_k if top_k is None else top_k
         if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= 20:
             raise QueryError(f"top_k must be a whole number from 0 to 20, not {k!r}")
+        reply = self.smalltalk(text)  # "hi", "thanks!": a reply, never a notes answer
+        if reply is not None:
+            return Result(Answer.smalltalk(text, reply), None, (), truncated)
         loaded = self._loaded
         key = (loaded.generation, text, k)
         with self._lock:
@@ -129,9 +134,9 @@ class QABot:
         answered (small talk and refusals do not replace it); any other turn stands alone."""
         topic: Chunk | None = None
         for earlier in history:
-            if not isinstance(earlier, str) or self.smalltalk(earlier) is not None:
+            if not isinstance(earlier, str):
                 continue
-            try:
+            try:  # small talk and refusals have no chunk: the topic stays
                 topic = self._turn(earlier, topic, top_k, log=False).chunk or topic
             except QueryError:
                 continue
@@ -153,15 +158,11 @@ class QABot:
         ranking = alone.ranking
         named = tuple(w for w in (*ranking.foreign, *ranking.strange) if set(content(w)) & missing)
         if named:  # it asks the topic about a concept the notes never write
-            return replace(alone, answer=replace(alone.answer, answered=False, answer=None,
-                                                 source=None, focus=None, context=topic.question),
-                           chunk=None, unmentioned=named)
+            return _refused(alone, topic, named)
         if missing and (names_new(text) or alone.answer.answered and alone.chunk != topic):
             return alone  # a new topic, asked elliptically ("and what about dropout?")
         if missing and not retriever.weights.follow_unknown:
-            return replace(alone, answer=replace(alone.answer, answered=False, answer=None,
-                                                 source=None, focus=None, context=topic.question),
-                           chunk=None)
+            return _refused(alone, topic, ())
         return self._follow(retriever, text, topic, k, alone.truncated)
 
     def _follow(self, retriever: Retriever, text: str, topic: Chunk, k: int,
@@ -315,6 +316,13 @@ class JsonlLog:
                 self.log(f"{self.path} is writable again")
             self._failing = False
             return True
+
+
+def _refused(alone: Result, topic: Chunk, unmentioned: tuple[str, ...]) -> Result:
+    """A follow-up about `topic` that the notes do not answer."""
+    answer = replace(alone.answer, answered=False, answer=None, source=None, focus=None,
+                     kind="not_covered", context=topic.question)
+    return replace(alone, answer=answer, chunk=None, unmentioned=unmentioned)
 
 
 def _related(hits: Sequence[Hit]) -> tuple[Related, ...]:

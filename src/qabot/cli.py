@@ -96,6 +96,8 @@ def ask(settings: Settings, question: str, as_json: bool, top_k: int | None) -> 
 
 def _plain(answer: Any) -> str:
     out = []
+    if answer.kind == "smalltalk":
+        return answer.reply
     if answer.answered:
         s = answer.source
         out += [answer.answer, "", f"Source: {s.file}:{s.lines[0]}-{s.lines[1]} "
@@ -114,11 +116,25 @@ def _plain(answer: Any) -> str:
 @click.option("--threshold", type=float, default=None, help="Override the no-answer threshold.")
 @_common
 def eval_(settings: Settings, file: Path, as_json: bool, threshold: float | None) -> None:
-    """Score the bot on FILE (JSONL of question/expected): top-1, MRR@5, no-answer rates."""
+    """Score the bot on FILE: JSONL of question/expected (top-1, MRR@5, no-answer rates), or of
+    conversations ({"turns": [{"q", "type", "expected"}, …]}: right answers by turn type)."""
     from .bot import QABot
-    from .evaluate import evaluate, load_cases
+    from .evaluate import evaluate, evaluate_conversations, is_conversations, load_cases, load_conversations
 
     bot = QABot(settings.with_(threshold=threshold), log=_log)
+    if is_conversations(file):
+        talks = evaluate_conversations(bot, load_conversations(file, bot))
+        if as_json:
+            click.echo(json.dumps(asdict(talks), indent=1))
+            return
+        click.echo(f"{file}: {talks.conversations} conversations")
+        for kind, share in talks.right.items():
+            click.echo(f"  {kind:<10} {share:6.1%} right of {talks.counts[kind]}")
+        click.echo(f"  follow-ups answered right whose focus holds the expected phrase: {talks.focus:.1%}")
+        for miss in talks.misses:
+            click.echo(f"  miss ({miss['type']}): {miss['message']!r} → {miss['got']}; "
+                       f"expected {miss['expected']}")
+        return
     report = evaluate(bot, load_cases(file, bot))
     if as_json:
         click.echo(json.dumps(asdict(report), indent=1))
@@ -135,6 +151,36 @@ def eval_(settings: Settings, file: Path, as_json: bool, threshold: float | None
     for miss in report.misses:
         click.echo(f"  miss: {miss['question']!r} → {miss['got']} ({miss['score']}); "
                    f"expected {miss['expected']}")
+
+
+@main.command()
+@click.option("--top-k", type=click.IntRange(0, 20), default=None,
+              help="How many related questions to list [default: 3]")
+@_common
+def chat(settings: Settings, top_k: int | None) -> None:
+    """Talk with the notes in the terminal: follow-ups ("and for relu?", "why?") lean on the
+    conversation. One message per line; an empty line or end of input ends it."""
+    from .bot import MAX_HISTORY, QABot
+
+    bot = QABot(settings, log=_log)
+    interactive = sys.stdin.isatty()
+    history: list[str] = []
+    while True:
+        if interactive:
+            click.echo("you> ", nl=False)
+        line = sys.stdin.readline()
+        if not line.strip():
+            return
+        message = line.strip()
+        try:
+            answer = bot.converse(message, history, top_k).answer
+        except QueryError as exc:
+            click.echo(f"error: {exc}")
+            continue
+        history = [*history, message][-MAX_HISTORY:]
+        if answer.context and answer.kind == "answer":
+            click.echo(f"(about: {answer.context})")
+        click.echo(_plain(answer) + "\n")
 
 
 @main.command()

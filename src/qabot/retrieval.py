@@ -15,6 +15,7 @@ import numpy as np
 
 from .chunk import Chunk, OpenQuestion, Passage
 from .embedding import Embedder
+from .focus import is_metadata
 from .index import Index
 from .lexical import chunk_text, tokenize
 from .query import Vocabulary, known_words
@@ -179,7 +180,8 @@ class Retriever:
         best, best_score = None, -1.0
         for key in range(start, end):
             j = int(self.index.keys.passage[key])
-            if j < 0 or chunk.passages[j].markdown.lstrip().startswith("#"):
+            if j < 0 or chunk.passages[j].markdown.lstrip().startswith("#") or \
+                    is_metadata(chunk.passages[j].markdown):
                 continue
             passage = chunk.passages[j]
             overlap = len(stems & passage_stems[j]) / max(1, len(stems))

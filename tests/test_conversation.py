@@ -1,0 +1,136 @@
+"""Conversations: follow-ups that lean on the previous turn, in the core, the JSON API, the terminal
+chat, `qabot eval` and the real browser."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import httpx
+import pytest
+from browser import launch, screenshot
+from conftest import EVAL
+from playwright.sync_api import expect, sync_playwright
+
+from qabot.conversation import content, leans
+
+XAVIER = "What is Xavier Initialization (aka Glorot Initialization)?"
+
+
+@pytest.mark.parametrize("message, leaning", [
+    ("and for relu?", True), ("what about dropout?", True), ("why?", True),
+    ("can you give me an example?", True), ("how is that different from dropout?", True),
+    ("why does it help?", True), ("the disadvantages?", True),
+    ("how does batch normalization differ from layer normalization?", False),
+    ("what is the vanishing gradient problem in deep networks?", False),
+])
+def test_a_turn_leans_on_the_conversation_only_when_it_says_so(message, leaning):
+    assert leans(message) is leaning
+
+
+def test_content_words_leave_out_pointers_and_requests():
+    assert content("can you give me an example of it?") == []
+    assert content("and for relu?") == ["relu"]
+
+
+def test_a_follow_up_is_answered_from_the_last_topic_with_its_part_focused(dl_bot):
+    result = dl_bot.converse("and for relu?", ["what's xavier init?", "thanks!"])
+    assert result.chunk is not None and result.chunk.question == XAVIER
+    assert "2/n_in" in result.answer.focus
+    assert result.answer.context == XAVIER and XAVIER in result.answer.resolved
+    alone = dl_bot.converse("and for relu?")  # the same words with no conversation
+    assert alone.answer.context is None and alone.chunk is None or alone.chunk.question != XAVIER
+
+
+def test_a_chain_of_follow_ups_keeps_its_topic(dl_bot):
+    history = ["what's xavier init?", "and for relu?", "ok cool"]
+    result = dl_bot.converse("why does it matter?", history)
+    assert result.chunk is not None and result.chunk.question == XAVIER
+
+
+def test_a_follow_up_about_something_the_notes_never_write_is_not_covered(dl_bot):
+    result = dl_bot.converse("what about group normalization?",
+                             ["what's the difference between batch norm and layer norm?"])
+    assert not result.answer.answered and result.answer.kind == "not_covered"
+    assert result.answer.context.startswith("What is the difference between batch normalization")
+    assert result.unmentioned == ("group normalization",) and len(result.answer.related) == 3
+
+
+def test_a_topic_switch_is_never_captured(dl_bot):
+    result = dl_bot.converse("how do you handle overfitting in a deep network?", ["what's xavier init?"])
+    assert result.chunk.question == "How do you handle overfitting in deep neural networks?"
+    assert result.answer.context is None
+
+
+@pytest.mark.parametrize("message", ["thanks!", "ok got it", "hi there", "what can you do?"])
+def test_small_talk_mid_conversation_gets_the_reply_and_is_never_the_topic(dl_bot, message):
+    result = dl_bot.converse(message, ["what's xavier init?"])
+    assert result.answer.kind == "smalltalk" and result.answer.reply == dl_bot.smalltalk(message)
+    assert result.chunk is None
+
+
+def test_the_api_reads_history(server):
+    body = httpx.post(f"{server}/api/ask", json={"question": "and for relu?",
+                                                 "history": ["what's xavier init?", "thanks!"]}).json()
+    assert body["answered"] and body["source"]["question"] == XAVIER and "2/n_in" in body["focus"]
+    assert body["context"] == XAVIER and body["resolved"] != body["question"]
+    alone = httpx.post(f"{server}/api/ask", json={"question": "what is dropout"}).json()
+    assert alone["context"] is None and alone["resolved"] == alone["question"]
+
+
+@pytest.mark.parametrize("history", [
+    "what's xavier init?", [1, 2], [None], ["x" * 2_001], ["hi"] * 21, {"a": "b"},
+])
+def test_bad_history_is_a_clear_422(server, history):
+    r = httpx.post(f"{server}/api/ask", json={"question": "and for relu?", "history": history})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][:2] == ["body", "history"]
+
+
+def test_qabot_chat_is_a_conversation_in_the_terminal(dl_settings, dl_bot):
+    result = subprocess.run([sys.executable, "-m", "qabot.cli", "chat"], capture_output=True, text=True,
+                            input="what's xavier init?\nthanks!\nand for relu?\n", timeout=300,
+                            env={**os.environ, "QABOT_CORPUS": str(dl_settings.corpus),
+                                 "QABOT_INDEX": str(dl_settings.index)})
+    assert result.returncode == 0, result.stderr
+    assert "You're welcome!" in result.stdout
+    assert f"(about: {XAVIER})" in result.stdout and result.stdout.count("W ~ N(0, 2/n_in)") == 2
+
+
+def test_qabot_eval_scores_conversations_by_turn_type(dl_settings, dl_bot):
+    path = EVAL / "conversations" / "deep-learning-basics.dev.jsonl"
+    result = subprocess.run([sys.executable, "-m", "qabot.cli", "eval", "--json", str(path)],
+                            capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "QABOT_CORPUS": str(dl_settings.corpus),
+                                 "QABOT_INDEX": str(dl_settings.index)})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report["counts"]) == {"first", "followup", "switch", "uncovered", "smalltalk"}
+    assert report["conversations"] == 20 and report["right"]["smalltalk"] == 1.0
+
+
+@pytest.mark.browser
+def test_a_follow_up_in_the_browser(server):
+    with sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(server + "/")
+        box = page.locator("#qa-input textarea")
+        expect(box).to_be_visible(timeout=30_000)
+        for question in ("what's xavier init?", "thanks!", "and for relu?",
+                         "what about group normalization?"):
+            before = page.locator("article.qa-answer").count()
+            box.fill(question)
+            box.press("Enter")
+            expect(page.locator("article.qa-answer")).to_have_count(before + 1, timeout=30_000)
+            if question == "and for relu?":
+                answer = page.locator("article.qa-answer").last
+                expect(answer.locator("h2.qa-question")).to_have_text(XAVIER)
+                expect(answer.locator(".qa-focus").first).to_contain_text("2/n_in")
+                screenshot(page, "conversation-follow-up")
+        last = page.locator("article.qa-answer").last
+        expect(last).to_have_class("qa-answer qa-not-covered")
+        expect(last).to_contain_text("group normalization")
+        screenshot(page, "conversation-not-covered")
+        browser.close()
