@@ -1,6 +1,6 @@
 """Runs `qabot eval` on one split of every evaluation corpus in tests/eval/ and prints one table:
 top-1, in-scope answered, answered-but-wrong, off-topic refused (near-miss / general); with
---conversations, the conversations in tests/eval/conversations/ by turn type instead.
+--conversations, the conversations in tests/conversations/ by turn type instead.
 
     .venv/bin/python scripts/evaluate_all.py dev [--conversations [--stateless]] [-v] [NAME ...]
 
@@ -16,6 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "tests" / "eval"
+CONVERSATIONS = ROOT / "tests" / "conversations"
 
 from qabot.bot import QABot  # noqa: E402
 from qabot.embedding import Embedder  # noqa: E402
@@ -55,14 +56,14 @@ def run(split: str, names: list[str]) -> dict[str, Report]:
 
 def conversations(split: str, names: list[str]) -> None:
     names = names or sorted(p.name.removesuffix(".dev.jsonl")
-                            for p in (EVAL / "conversations").glob("*.dev.jsonl"))
+                            for p in CONVERSATIONS.glob("*.dev.jsonl"))
     tmp = Path(tempfile.mkdtemp())
     try:
         print("| corpus | conversations | " + " | ".join(TURN_TYPES) + " | follow-up focus |")
         print("|---" * (len(TURN_TYPES) + 3) + "|")
         for name, bot in bots(names, tmp).items():
             r = evaluate_conversations(bot, load_conversations(
-                EVAL / "conversations" / f"{name}.{split}.jsonl", bot), "--stateless" in sys.argv)
+                CONVERSATIONS / f"{name}.{split}.jsonl", bot), "--stateless" in sys.argv)
             cells = [f"{r.right[t]:.0%} ({round(r.right[t] * r.counts[t])}/{r.counts[t]})"
                      for t in TURN_TYPES]
             print(f"| {name} | {r.conversations} | " + " | ".join(cells) + f" | {r.focus:.0%} |")

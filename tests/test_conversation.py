@@ -11,11 +11,12 @@ import sys
 import httpx
 import pytest
 from browser import launch, screenshot
-from conftest import EVAL
+from conftest import ROOT
 from playwright.sync_api import expect, sync_playwright
 
 from qabot.conversation import content, leans
 
+CONVERSATIONS = ROOT / "tests" / "conversations"
 XAVIER = "What is Xavier Initialization (aka Glorot Initialization)?"
 
 
@@ -99,7 +100,7 @@ def test_qabot_chat_is_a_conversation_in_the_terminal(dl_settings, dl_bot):
 
 
 def test_qabot_eval_scores_conversations_by_turn_type(dl_settings, dl_bot):
-    path = EVAL / "conversations" / "deep-learning-basics.dev.jsonl"
+    path = CONVERSATIONS / "deep-learning-basics.dev.jsonl"
     result = subprocess.run([sys.executable, "-m", "qabot.cli", "eval", "--json", str(path)],
                             capture_output=True, text=True, timeout=300,
                             env={**os.environ, "QABOT_CORPUS": str(dl_settings.corpus),
