@@ -330,6 +330,7 @@ def test_a_server_picks_up_a_newer_index_built_by_another_process(tmp_path, embe
     ("CONCURRENCY", "0"), ("QUEUE_SIZE", "-70"), ("TOP_K", "500"), ("MAX_QUERY_CHARS", "0"),
     ("MAX_BODY_BYTES", "-1"), ("CORS_ORIGINS", "*"), ("CORS_ORIGINS", "portal.example.edu"),
     ("PORT", "99999"), ("REQUEST_TIMEOUT", "0"), ("WATCH_INTERVAL", "inf"), ("ROOT_PATH", "qa"),
+    ("MAX_SESSIONS", "0"),
 ])
 def test_out_of_range_settings_are_refused_with_the_variable_named(name, value):
     with pytest.raises(SettingsError, match=f"QABOT_{name}"):

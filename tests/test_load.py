@@ -41,7 +41,9 @@ async def gradio_chat(client: httpx.AsyncClient, url: str, message: str) -> tupl
 
 @pytest.fixture(scope="module")
 def served(dl_settings, dl_bot):
-    proc = ServeProcess(dl_settings.corpus, dl_settings.index)
+    # Each Gradio call is a session of its own, kept in memory: fewer than the run makes, so the
+    # memory bound below also checks that old sessions are let go.
+    proc = ServeProcess(dl_settings.corpus, dl_settings.index, QABOT_MAX_SESSIONS="100")
     yield proc
     proc.stop()
 

@@ -53,6 +53,8 @@ class Settings:
     shutdown_timeout: float = 10.0
     # How often (seconds) a server checks the notes and the index for changes; 0 = never.
     watch_interval: float = 5.0
+    # Chat sessions whose conversation is kept in memory (about 130 kB each); the oldest go first.
+    max_sessions: int = 1000
     # feedback.jsonl / queries.jsonl are rotated (one .1 kept) past this size.
     log_max_bytes: int = 10 * 1024 * 1024
     # The public URL (or sub-path) a proxy serves qabot under, e.g. https://notes.example.edu/qa.
@@ -97,7 +99,8 @@ _RANGES = (("threshold", 0.0, 1.0), ("top_k", 0, 20), ("max_query_chars", 1, 100
            ("cache_size", 0, 1_000_000), ("port", 0, 65535), ("concurrency", 1, 256),
            ("queue_size", 1, 100_000), ("max_body_bytes", 1024, 1 << 30),
            ("request_timeout", 0.1, 3600.0), ("shutdown_timeout", 0.0, 3600.0),
-           ("watch_interval", 0.0, 86_400.0), ("log_max_bytes", 1024, 1 << 40))
+           ("watch_interval", 0.0, 86_400.0), ("log_max_bytes", 1024, 1 << 40),
+           ("max_sessions", 1, 1_000_000))
 _ORIGIN = re.compile(r"https?://[^\s/:*]+(:\d{1,5})?")
 _ROOT_PATH = re.compile(r"(/[^\s?#]*|https?://[^\s/?#]+(/[^\s?#]*)?)")
 

@@ -224,4 +224,7 @@ def build_ui(bot: QABot) -> gr.Blocks:
 
             chatbot.like(feedback, [conversation], None, api_visibility="private")
     demo.queue(default_concurrency_limit=bot.settings.concurrency, max_size=bot.settings.queue_size)
+    # Gradio keeps every session's state and component updates; without a bound, many sessions
+    # (one per /gradio_api/call request) would hold memory until the server stops.
+    demo.state_session_capacity = bot.settings.max_sessions
     return demo
