@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -19,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from conftest import DL_CORPUS, ROOT, make_corpus
+from conftest import DL_CORPUS, make_corpus
 from gradio_raw import dependencies, join, messages, session
 from servers import ServeProcess, free_port, running
 
@@ -256,25 +255,19 @@ def test_a_full_disk_is_one_clear_line_and_leaves_no_temporary_builds(tmp_path):
     assert not [name for name in result.stdout.split() if name.startswith((".tmp-", "build-"))]
 
 
-def test_an_unreadable_notes_file_is_a_warning_and_the_rest_is_indexed():
-    base = Path(tempfile.mkdtemp())
-    try:
-        base.chmod(0o755)
-        (base / "ok.md").write_text("## S\n\n### What is ok?\n\nFine.\n")
-        (base / "secret.md").write_text("## S\n\n### What is hidden?\n\nNo.\n")
-        (base / "secret.md").chmod(0)
-        code = ("import json, sys; from qabot.corpus import load_corpus; c = load_corpus(sys.argv[1]); "
-                "print(json.dumps([[x.question for x in c.chunks], list(c.warnings)]))")
-        result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                                 sys.executable, "-c", code, str(base)],
-                                capture_output=True, text=True, timeout=120,
-                                env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
-        assert result.returncode == 0, result.stderr
-        questions, warnings = json.loads(result.stdout)
-        assert questions == ["What is ok?"]
-        assert any(w.startswith("secret.md: cannot be read (Permission denied)") for w in warnings)
-    finally:
-        shutil.rmtree(base)
+def test_an_unreadable_notes_file_is_a_warning_and_the_rest_is_indexed(tmp_path):
+    (tmp_path / "ok.md").write_text("## S\n\n### What is ok?\n\nFine.\n")
+    (tmp_path / "secret.md").write_text("## S\n\n### What is hidden?\n\nNo.\n")
+    (tmp_path / "secret.md").chmod(0)
+    code = ("import json, sys; from qabot.corpus import load_corpus; c = load_corpus(sys.argv[1]); "
+            "print(json.dumps([[x.question for x in c.chunks], list(c.warnings)]))")
+    # Root reads any file; without its capabilities (as a service user) it cannot read this one.
+    result = subprocess.run(["setpriv", "--bounding-set=-all", "--inh-caps=-all", sys.executable, "-c",
+                             code, str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    questions, warnings = json.loads(result.stdout)
+    assert questions == ["What is ok?"]
+    assert any(w.startswith("secret.md: cannot be read (Permission denied)") for w in warnings)
 
 
 # 7. A running server follows the notes ---------------------------------------------------------
