@@ -115,8 +115,8 @@ def create_app(bot: QABot, *, with_ui: bool = True) -> ASGIApp:
         400: {"description": "The question is empty once unencodable characters are removed"},
         413: {"description": "Request body over the size limit"}}
 
-    # A few worker threads, not Starlette's 40: more threads only add malloc arenas and memory,
-    # since one encode already uses every core.
+    # Questions waiting in these threads are embedded together (batching.py), so there are as many
+    # as a batch holds; the Guard's cap on requests in flight bounds the rest.
     workers = anyio.CapacityLimiter(settings.concurrency)
 
     @app.post("/api/ask", response_model=AskResponse, summary="Answer a question from the notes",
@@ -219,3 +219,4 @@ def serve(settings: Settings, log: Callable[[str], None] = print) -> None:
     finally:
         stop.set()
         sock.close()
+        log(bot.embedder.batcher.stats().summary())

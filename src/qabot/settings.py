@@ -44,8 +44,14 @@ class Settings:
     # Feedback and query logs go here; None = no logs written.
     data_dir: Path | None = None
     log_queries: bool = False
-    concurrency: int = 4
+    # Questions answered at once (API worker threads; chat events too): those waiting together are
+    # embedded in one micro-batch (batching.py), so this matches the batch size.
+    concurrency: int = 32
     queue_size: int = 64
+    # The largest micro-batch (texts embedded in one model call), and how long a batch may wait for
+    # more questions while they are arriving together (none when the server is idle).
+    batch_size: int = 32
+    batch_wait_ms: float = 2.0
     max_body_bytes: int = 256 * 1024
     # Seconds a client may take to send a request's head or body; idle connections close after it.
     request_timeout: float = 15.0
@@ -97,7 +103,8 @@ _RANGES = (("threshold", 0.0, 1.0), ("top_k", 0, 20), ("max_query_chars", 1, 100
            ("cache_size", 0, 1_000_000), ("port", 0, 65535), ("concurrency", 1, 256),
            ("queue_size", 1, 100_000), ("max_body_bytes", 1024, 1 << 30),
            ("request_timeout", 0.1, 3600.0), ("shutdown_timeout", 0.0, 3600.0),
-           ("watch_interval", 0.0, 86_400.0), ("log_max_bytes", 1024, 1 << 40))
+           ("watch_interval", 0.0, 86_400.0), ("log_max_bytes", 1024, 1 << 40),
+           ("batch_size", 1, 1024), ("batch_wait_ms", 0.0, 100.0))
 _ORIGIN = re.compile(r"https?://[^\s/:*]+(:\d{1,5})?")
 _ROOT_PATH = re.compile(r"(/[^\s?#]*|https?://[^\s/?#]+(/[^\s?#]*)?)")
 
