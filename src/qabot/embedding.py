@@ -92,7 +92,11 @@ class Embedder:
         else:
             self.model = _SentenceTransformer(_load(location, model))
         self.dim = self.model.dim
-        self.batcher = Batcher(self.model.encode_rows, max_batch=batch_size,
+        import torch  # already imported by the model
+
+        self._cores = torch.get_num_threads()
+        self._last = 0  # texts in the last batch
+        self.batcher = Batcher(self._embed_batch, max_batch=batch_size,
                                max_wait=batch_wait_ms / 1000, capacity=capacity)
 
     @classmethod
@@ -100,6 +104,20 @@ class Embedder:
         return cls(settings.model, settings.model_sha256, batch_size=settings.batch_size,
                    batch_wait_ms=settings.batch_wait_ms,
                    capacity=settings.concurrency + settings.queue_size)
+
+    def _embed_batch(self, texts: list[str]) -> np.ndarray:
+        import torch
+
+        # A question alone on an idle server is embedded on every core, for the lowest latency. A
+        # batch (a busy server) leaves one core to the threads that parse requests and rank answers
+        # around it: torch's threads spin at every step while one of them waits for a core, which on
+        # two cores halved throughput. Vectors do not depend on the thread count (tested).
+        busy = len(texts) > 1 or self._last > 1 or self.batcher.waiting > 0
+        self._last = len(texts)
+        threads = max(1, self._cores - 1) if busy else self._cores
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+        return self.model.encode_rows(texts)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Vectors of questions (one row each), embedded together with other questions waiting at
