@@ -25,7 +25,7 @@ import httpx
 import numpy as np
 
 from benchmarks import synthetic
-from benchmarks.load import questions
+from benchmarks.load import plan, questions
 from benchmarks.process import ServeProcess
 from qabot import index as index_module
 from qabot.bot import QABot
@@ -89,30 +89,135 @@ def cache(bot: QABot) -> tuple[list[Row], dict]:
     return [("repeated question p50 (ms, LRU cache)", f"{p50:.3f}", "≤ 1", _met(p50 <= 1))], {"p50": p50}
 
 
-def http(settings: Settings, quick: bool) -> tuple[list[Row], dict]:
-    server = ServeProcess(settings.corpus, settings.index)
+def batch_sizes(server_output: str) -> dict[int, int]:
+    """Batch size (texts) → batches, from the line `qabot serve` logs when it stops."""
+    line = next((x for x in server_output.splitlines() if x.startswith("micro-batching:")), "")
+    if "batches by size" not in line:
+        return {}
+    return {int(size): int(n) for size, n in (pair.split("x") for pair in line.rsplit(":", 1)[1].split())}
+
+
+def batch_row(sizes: dict[int, int]) -> str:
+    """Mean texts per batch, the batch size of the median and the 90th-percentile question, largest."""
+    texts = sum(k * v for k, v in sizes.items())
+    if not texts:
+        return "none"
+    flat = [size for size, n in sorted(sizes.items()) for _ in range(size * n)]  # one per text
+    return (f"mean {texts / sum(sizes.values()):.1f}, p50 {flat[len(flat) // 2]}, "
+            f"p90 {flat[int(len(flat) * 0.9)]}, max {max(sizes)} ({sum(sizes.values())} batches)")
+
+
+def load(url: str, requests: int, concurrency: int, repeat: bool = False, seed: int = 3) -> dict:
+    out = subprocess.run([sys.executable, "-m", "benchmarks.load", url, "--requests", str(requests),
+                          "--concurrency", str(concurrency), "--seed", str(seed),
+                          *(["--repeat"] if repeat else [])],
+                         capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(out.stdout)
+
+
+def merged(runs: list[dict]) -> dict:
+    """Rounds of one load run joined: throughput over their total time, percentiles over all."""
+    latencies = [x for r in runs for x in r["latencies_ms"]]
+    requests = sum(r["requests"] for r in runs)
+    return {"concurrency": runs[0]["concurrency"], "requests": requests, "repeat": runs[0]["repeat"],
+            "rps": requests / sum(r["elapsed_s"] for r in runs), "p50_ms": statistics.median(latencies),
+            "p99_ms": pct(latencies, 99), "errors": sum(r["errors"] for r in runs)}
+
+
+def bare_encode(embedder: Embedder, texts: list[str], size: int = 32) -> dict:
+    """Questions/s of the model alone on `texts` in batches of `size`: the padded bulk encoder
+    (as sentence-transformers batches) and the per-row encoder the server's batches use."""
+    times: dict[str, float] = {"padded": 0.0, "rows": 0.0}
+    for start in range(0, len(texts), size):
+        batch = texts[start:start + size]
+        times["padded"] += ms(lambda b=batch: embedder.encode(b, batch_size=size)) / 1000
+        times["rows"] += ms(lambda b=batch: embedder.model.encode_rows(b)) / 1000
+    return {k: len(texts) / v for k, v in times.items()}
+
+
+def baseline_source(ref: str, work: Path) -> Path:
+    """`src/` of commit `ref`, extracted to `work`, for a server of the code before a change."""
+    target = work / f"baseline-{ref}"
+    target.mkdir()
+    archive = subprocess.run(["git", "archive", ref, "src"], cwd=ROOT, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target / "src"
+
+
+def http(settings: Settings, embedder: Embedder, quick: bool, baseline: str | None,
+         work: Path) -> tuple[list[Row], dict]:
+    """/api/ask on fresh `qabot serve` processes at c=1, 8 and 32 with distinct questions (and c=8
+    repeated), the bare batch-32 encode rate in the same run, and batch sizes from each server's
+    log. With `baseline`, a server of that commit answers the same load, round by round in turn
+    with this one (A B A B), so drift of a shared machine hits both alike."""
     rows: list[Row] = []
-    data: dict = {"runs": []}
-    try:
-        for concurrency, repeat in ((1, False), (8, False), (32, False), (8, True)):
-            n = 40 if quick else (200 if concurrency == 1 else 600)
-            out = subprocess.run([sys.executable, "-m", "benchmarks.load", server.url, "--requests", str(n),
-                                  "--concurrency", str(concurrency), *(["--repeat"] if repeat else [])],
-                                 capture_output=True, text=True, check=True, cwd=ROOT)
-            run = json.loads(out.stdout)
-            data["runs"].append(run)
-            target, met = "", ""
-            if concurrency == 8 and not repeat:
-                target = "≥ 60 req/s, p99 ≤ 250 ms, 0 errors"
-                met = _met(run["rps"] >= 60 and run["p99_ms"] <= 250 and run["errors"] == 0)
-            label = f"HTTP /api/ask c={concurrency}{' repeated' if repeat else ''}: req/s, p50, p99, errors"
-            rows.append((label, f"{run['rps']:.0f}, {run['p50_ms']:.0f} ms, {run['p99_ms']:.0f} ms, "
-                                f"{run['errors']}", target, met))
-        peak = server.rss_kb("VmHWM") / 1024
-        data["peak_rss_mb"] = peak
-        rows.append(("serving process peak RSS (MB)", f"{peak:.0f}", "≤ 700", _met(peak <= 700)))
-    finally:
-        server.stop()
+    data: dict = {"runs": [], "baseline_runs": [], "batches": [], "baseline": baseline}
+    old_env: dict[str, str] = {}
+    old_index = settings.index
+    if baseline:
+        old_env = {"PYTHONPATH": str(baseline_source(baseline, work))}
+        old_index = work / "index-baseline"
+        shutil.copytree(settings.index, old_index)
+    rounds = 2
+    peak = 0.0
+    for concurrency, repeat in ((1, False), (8, False), (32, False), (8, True)):
+        n = 40 if quick else (200 if concurrency == 1 else 600)
+        servers = [ServeProcess(settings.corpus, settings.index)]
+        if baseline and not repeat:
+            servers.append(ServeProcess(settings.corpus, old_index, **old_env))
+        try:
+            for server in servers:  # the first answers load the model's pages and Python's caches
+                load(server.url, 8, 1, repeat=True)
+            if concurrency == 32:
+                bare = bare_encode(embedder, plan(n, concurrency)[: 64 if quick else 320])
+                data["bare"] = bare
+            got: list[list[dict]] = [[] for _ in servers]
+            for r in range(rounds):
+                for i, server in enumerate(servers):
+                    got[i].append(load(server.url, n // rounds, concurrency, repeat, seed=3 + r))
+            peak = max(peak, servers[0].rss_kb("VmHWM") / 1024)
+        finally:
+            outputs = [server.stop() for server in servers]
+        run = merged(got[0])
+        data["runs"].append(run)
+        sizes = batch_sizes(outputs[0])
+        sizes[1] = sizes.get(1, 0) - 1  # the warm-up's one embedded question
+        data["batches"].append({k: v for k, v in sizes.items() if v > 0})
+        label = f"HTTP /api/ask c={concurrency}{' repeated' if repeat else ''}: req/s, p50, p99, errors"
+        target, met = "", ""
+        if concurrency == 8 and not repeat:
+            target = "≥ 60 req/s, p99 ≤ 250 ms, 0 errors"
+            met = _met(run["rps"] >= 60 and run["p99_ms"] <= 250 and run["errors"] == 0)
+        if concurrency == 32:
+            target = "p99 ≤ 250 ms, 0 errors"
+            met = _met(run["p99_ms"] <= 250 and run["errors"] == 0)
+        rows.append((label, f"{run['rps']:.0f}, {run['p50_ms']:.0f} ms, {run['p99_ms']:.0f} ms, "
+                            f"{run['errors']}", target, met))
+        if not repeat:
+            rows.append((f"  batch sizes at c={concurrency} (texts per model call)",
+                         batch_row(data["batches"][-1]), "", ""))
+        if len(servers) > 1:
+            old = merged(got[1])
+            data["baseline_runs"].append(old)
+            rows.append((f"  baseline {baseline} c={concurrency}: req/s, p50, p99, errors",
+                         f"{old['rps']:.0f}, {old['p50_ms']:.0f} ms, {old['p99_ms']:.0f} ms, "
+                         f"{old['errors']}", "", ""))
+            if concurrency == 1:
+                ratio = run["p50_ms"] / old["p50_ms"]
+                data["c1_p50_vs_baseline"] = ratio
+                rows.append(("  c=1 p50 ÷ baseline c=1 p50 (same run, rounds in turn)", f"{ratio:.2f}",
+                             "≤ 1.1", _met(ratio <= 1.1)))
+        if concurrency == 32 and not repeat:
+            bare = data["bare"]
+            best = max(bare.values())
+            ratio = run["rps"] / best
+            data["c32_vs_bare"] = ratio
+            rows.append(("bare model, batches of 32 of the same questions: q/s padded / per-row encoder",
+                         f"{bare['padded']:.0f} / {bare['rows']:.0f}", "", ""))
+            rows.append(("  HTTP c=32 req/s ÷ bare batch-32 q/s (the faster of the two)", f"{ratio:.2f}",
+                         "≥ 0.6", _met(ratio >= 0.6)))
+    data["peak_rss_mb"] = peak
+    rows.append(("serving process peak RSS (MB)", f"{peak:.0f}", "≤ 700", _met(peak <= 700)))
     return rows, data
 
 
@@ -239,6 +344,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--flat-limit", type=int, default=None,
                         help="vectors above which FAISS switches to HNSW (default 50000)")
+    parser.add_argument("--baseline", default=None, metavar="REF",
+                        help="also serve the code of git commit REF, in turn with this one (c=1, 8, 32)")
     args = parser.parse_args()
     if args.flat_limit is not None:
         index_module.FLAT_LIMIT = args.flat_limit
@@ -258,7 +365,7 @@ def main() -> None:
         ("latency", lambda: latency(bot, qs)),
         ("cache", lambda: cache(QABot(settings.with_(cache_size=1024), embedder=embedder,
                                       log=lambda m: None))),
-        ("http", lambda: http(settings, args.quick)),
+        ("http", lambda: http(settings, embedder, args.quick, args.baseline, work)),
         ("cold", lambda: cold(settings, args.quick)),
         ("build", lambda: build(embedder, work)),
         ("scaling", lambda: scaling(embedder, work, sizes, args.quick)),

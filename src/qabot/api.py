@@ -8,7 +8,8 @@ import os
 import re
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from typing import Any
 
@@ -97,8 +98,14 @@ class Health(BaseModel):
 def create_app(bot: QABot, *, with_ui: bool = True) -> ASGIApp:
     """The API and (with_ui) the chat, wrapped in the `Guard` that every request passes."""
     settings = bot.settings
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        bot.log(bot.embedder.batcher.stats().summary())  # batch sizes, when the server stops
+
     app = FastAPI(title="qabot", version=__version__, docs_url="/api/docs",
-                  openapi_url="/api/openapi.json", redoc_url=None)
+                  openapi_url="/api/openapi.json", redoc_url=None, lifespan=lifespan)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -219,4 +226,3 @@ def serve(settings: Settings, log: Callable[[str], None] = print) -> None:
     finally:
         stop.set()
         sock.close()
-        log(bot.embedder.batcher.stats().summary())

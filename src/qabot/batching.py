@@ -44,7 +44,7 @@ class BatchStats:
         return self.texts / self.batches if self.batches else 0.0
 
     def percentile(self, q: float) -> int:
-        """The batch size that `q` (0–1) of the embedded texts were batched at or below."""
+        """The batch size that a share `q` (0–1) of the embedded texts were batched at or below."""
         seen = 0
         for size in sorted(self.sizes):
             seen += size * self.sizes[size]
@@ -55,9 +55,9 @@ class BatchStats:
     def summary(self) -> str:
         if not self.batches:
             return "micro-batching: no questions embedded"
+        sizes = " ".join(f"{size}x{n}" for size, n in sorted(self.sizes.items()))
         return (f"micro-batching: {self.questions} questions ({self.texts} texts) in {self.batches} "
-                f"batches, mean {self.mean:.1f}, median text in a batch of {self.percentile(0.5)}, "
-                f"largest {max(self.sizes)}")
+                f"batches, mean {self.mean:.1f} texts; batches by size (texts x batches): {sizes}")
 
 
 class _Request:
