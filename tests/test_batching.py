@@ -24,7 +24,7 @@ def test_a_text_gets_the_same_vector_bit_for_bit_in_any_batch(embedder):
     model = embedder.model
     texts = questions()[:120] + ["BN vs LN", "dropout?", "x", "what " * 60, "ε and n_{in}"]
     cores = torch.get_num_threads()
-    # A busy server's batches run on fewer threads than a question alone (Embedder._embed_batch).
+    # Nor on the number of threads (OMP_NUM_THREADS): replicas sized differently answer alike.
     torch.set_num_threads(1)
     try:
         alone = np.stack([model.encode_rows([t])[0] for t in texts])

@@ -24,10 +24,11 @@ from .settings import PACKAGED_MODEL, PACKAGED_MODEL_SHA256, Settings
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-# torch's OpenMP threads otherwise spin at every step while waiting for each other: when another
-# thread or process holds a core (the HTTP and ranking threads, a neighbour on a shared host), a
-# question took 15-25x longer on two spinning threads. Passive threads sleep instead. It must be
-# set before torch is first imported (bert.py and sentence-transformers import it lazily).
+# torch's OpenMP threads otherwise spin at every step while waiting for each other: whenever another
+# thread or process held a core (the server's HTTP and ranking threads, a neighbour on a shared
+# host), a question took 15-25x longer on two spinning threads, and batches ran at half speed.
+# Passive threads sleep instead. It must be set before torch is first imported (bert.py and
+# sentence-transformers import it lazily).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
@@ -98,8 +99,7 @@ class Embedder:
         else:
             self.model = _SentenceTransformer(_load(location, model))
         self.dim = self.model.dim
-        self._threads = question_threads()
-        self.batcher = Batcher(self._embed_batch, max_batch=batch_size,
+        self.batcher = Batcher(self.model.encode_rows, max_batch=batch_size,
                                max_wait=batch_wait_ms / 1000, capacity=capacity)
 
     @classmethod
@@ -107,17 +107,6 @@ class Embedder:
         return cls(settings.model, settings.model_sha256, batch_size=settings.batch_size,
                    batch_wait_ms=settings.batch_wait_ms,
                    capacity=settings.concurrency + settings.queue_size)
-
-    def _embed_batch(self, texts: list[str]) -> np.ndarray:
-        import torch
-
-        # Questions are embedded on one core fewer than the machine has, leaving one to the threads
-        # that parse requests and rank answers around them. On two cores (one torch thread) a
-        # question alone took 19-21 ms over HTTP against 21-25 ms on two threads, and batches
-        # ran at 130-196 q/s against 75-95 q/s, on a shared machine. Vectors do not depend on it.
-        if torch.get_num_threads() != self._threads:
-            torch.set_num_threads(self._threads)
-        return self.model.encode_rows(texts)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Vectors of questions (one row each), embedded together with other questions waiting at
@@ -142,15 +131,6 @@ class Embedder:
     def vocabulary(self) -> list[str]:
         """The tokenizer's vocabulary (word pieces included; `query.known_words` keeps whole words)."""
         return list(self.model.tokenizer.get_vocab())
-
-
-def question_threads() -> int:
-    """Threads that embed questions: OMP_NUM_THREADS when set, else one fewer than this process's
-    CPUs (see `Embedder._embed_batch`)."""
-    configured = os.environ.get("OMP_NUM_THREADS", "").strip()
-    if configured.isdigit() and int(configured) > 0:
-        return int(configured)
-    return max(1, len(os.sched_getaffinity(0)) - 1)
 
 
 class Encoder(Protocol):
