@@ -39,5 +39,6 @@ lint: $(STAMP)
 test: $(STAMP) chromium axe lint
 	$(VENV)/bin/pytest
 
+# e.g. make bench BENCH="--only http,replicas --baseline 9a24ea7"
 bench: $(STAMP)
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks $(BENCH)

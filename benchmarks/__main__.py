@@ -1,6 +1,8 @@
-"""qabot benchmarks: latency, cache, HTTP throughput, cold start, memory, index build, scaling.
+"""qabot benchmarks: latency, cache, HTTP throughput and micro-batching, cold start, memory, index
+build, scaling, replicas.
 
     python -m benchmarks [--quick] [--sizes 1000,10000,100000] [--only latency,http,...] [--out DIR]
+                         [--baseline REF]   # also serve commit REF, in turn with this code
 
 Writes a Markdown table (stdout and OUT/latest.md) and OUT/latest.json. Times are medians of repeated
 runs on a shared machine: compare the ratios measured side by side, not absolute numbers across runs.
@@ -25,8 +27,8 @@ import httpx
 import numpy as np
 
 from benchmarks import synthetic
-from benchmarks.load import questions
-from benchmarks.process import ServeProcess
+from benchmarks.load import plan, questions
+from benchmarks.process import ServeProcess, read_only_replica
 from qabot import index as index_module
 from qabot.bot import QABot
 from qabot.corpus import load_corpus
@@ -36,7 +38,7 @@ from qabot.index import build_index, live_build
 from qabot.settings import PACKAGED_MODEL, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTS = ("latency", "cache", "http", "cold", "build", "scaling")
+PARTS = ("latency", "cache", "http", "cold", "build", "scaling", "replicas")
 Row = tuple[str, str, str, str]  # measure, value, target, met
 
 
@@ -89,30 +91,151 @@ def cache(bot: QABot) -> tuple[list[Row], dict]:
     return [("repeated question p50 (ms, LRU cache)", f"{p50:.3f}", "≤ 1", _met(p50 <= 1))], {"p50": p50}
 
 
-def http(settings: Settings, quick: bool) -> tuple[list[Row], dict]:
-    server = ServeProcess(settings.corpus, settings.index)
-    rows: list[Row] = []
-    data: dict = {"runs": []}
+def batch_sizes(server_output: str) -> dict[int, int]:
+    """Batch size (texts) → batches, from the line `qabot serve` logs when it stops."""
+    line = next((x for x in server_output.splitlines() if x.startswith("micro-batching:")), "")
+    if "batches by size" not in line:
+        return {}
+    return {int(size): int(n) for size, n in (pair.split("x") for pair in line.rsplit(":", 1)[1].split())}
+
+
+def batch_row(sizes: dict[int, int]) -> str:
+    """Mean texts per batch, the batch size of the median and the 90th-percentile question, largest."""
+    texts = sum(k * v for k, v in sizes.items())
+    if not texts:
+        return "none"
+    flat = [size for size, n in sorted(sizes.items()) for _ in range(size * n)]  # one per text
+    return (f"mean {texts / sum(sizes.values()):.1f}, p50 {flat[len(flat) // 2]}, "
+            f"p90 {flat[int(len(flat) * 0.9)]}, max {max(sizes)} ({sum(sizes.values())} batches)")
+
+
+def load(url: str, requests: int, concurrency: int, repeat: bool = False, seed: int = 3) -> dict:
+    out = subprocess.run([sys.executable, "-m", "benchmarks.load", url, "--requests", str(requests),
+                          "--concurrency", str(concurrency), "--seed", str(seed),
+                          *(["--repeat"] if repeat else [])],
+                         capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(out.stdout)
+
+
+def merged(runs: list[dict]) -> dict:
+    """Rounds of one load run joined: throughput over their total time, percentiles over all."""
+    latencies = [x for r in runs for x in r["latencies_ms"]]
+    requests = sum(r["requests"] for r in runs)
+    return {"concurrency": runs[0]["concurrency"], "requests": requests, "repeat": runs[0]["repeat"],
+            "rps": requests / sum(r["elapsed_s"] for r in runs), "p50_ms": statistics.median(latencies),
+            "p99_ms": pct(latencies, 99), "errors": sum(r["errors"] for r in runs)}
+
+
+def bare_encode(embedder: Embedder, texts: list[str], size: int = 32) -> dict:
+    """Questions/s of the model alone on `texts` in batches of `size`: the padded bulk encoder (as
+    sentence-transformers batches; the issue's measure) and the per-row encoder the server's batches
+    use, each on one thread and on every core. `best` is the fastest of the four."""
+    import torch
+
+    cores = len(os.sched_getaffinity(0))
+    before = torch.get_num_threads()
+    rates: dict[str, float] = {}
     try:
-        for concurrency, repeat in ((1, False), (8, False), (32, False), (8, True)):
-            n = 40 if quick else (200 if concurrency == 1 else 600)
-            out = subprocess.run([sys.executable, "-m", "benchmarks.load", server.url, "--requests", str(n),
-                                  "--concurrency", str(concurrency), *(["--repeat"] if repeat else [])],
-                                 capture_output=True, text=True, check=True, cwd=ROOT)
-            run = json.loads(out.stdout)
-            data["runs"].append(run)
-            target, met = "", ""
-            if concurrency == 8 and not repeat:
-                target = "≥ 60 req/s, p99 ≤ 250 ms, 0 errors"
-                met = _met(run["rps"] >= 60 and run["p99_ms"] <= 250 and run["errors"] == 0)
-            label = f"HTTP /api/ask c={concurrency}{' repeated' if repeat else ''}: req/s, p50, p99, errors"
-            rows.append((label, f"{run['rps']:.0f}, {run['p50_ms']:.0f} ms, {run['p99_ms']:.0f} ms, "
-                                f"{run['errors']}", target, met))
-        peak = server.rss_kb("VmHWM") / 1024
-        data["peak_rss_mb"] = peak
-        rows.append(("serving process peak RSS (MB)", f"{peak:.0f}", "≤ 700", _met(peak <= 700)))
+        for threads in sorted({1, cores}):
+            torch.set_num_threads(threads)
+            for name, encode in (("padded", lambda b: embedder.encode(b, batch_size=size)),
+                                 ("rows", embedder.model.encode_rows)):
+                encode(texts[:size])  # warm
+                seconds = sum(ms(lambda b=texts[i:i + size]: encode(b))
+                              for i in range(0, len(texts), size)) / 1000
+                rates[f"{name}_{threads}t"] = len(texts) / seconds
     finally:
-        server.stop()
+        torch.set_num_threads(before)
+    rates["best"] = max(rates.values())
+    return rates
+
+
+def baseline_source(ref: str, work: Path) -> Path:
+    """`src/` of commit `ref`, extracted to `work`, for a server of the code before a change."""
+    target = work / f"baseline-{ref}"
+    target.mkdir()
+    archive = subprocess.run(["git", "archive", ref, "src"], cwd=ROOT, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target / "src"
+
+
+def http(settings: Settings, embedder: Embedder, quick: bool, baseline: str | None,
+         work: Path) -> tuple[list[Row], dict]:
+    """/api/ask on fresh `qabot serve` processes at c=1, 8 and 32 with distinct questions (and c=8
+    repeated), the bare batch-32 encode rate in the same run, and batch sizes from each server's
+    log. With `baseline`, a server of that commit answers the same load, round by round in turn
+    with this one (A B A B), so drift of a shared machine hits both alike."""
+    rows: list[Row] = []
+    data: dict = {"runs": [], "baseline_runs": [], "batches": [], "baseline": baseline}
+    old_env: dict[str, str] = {}
+    old_index = settings.index
+    if baseline:
+        old_env = {"PYTHONPATH": str(baseline_source(baseline, work))}
+        old_index = work / "index-baseline"
+        shutil.copytree(settings.index, old_index)
+    rounds = 2
+    peak = 0.0
+    for concurrency, repeat in ((1, False), (8, False), (32, False), (8, True)):
+        n = 40 if quick else (200 if concurrency == 1 else 600)
+        servers = [ServeProcess(settings.corpus, settings.index)]
+        if baseline and not repeat:
+            servers.append(ServeProcess(settings.corpus, old_index, **old_env))
+        try:
+            for server in servers:  # the first answers load the model's pages and Python's caches
+                load(server.url, 8, 1, repeat=True)
+            if concurrency == 32:
+                bare = bare_encode(embedder, plan(n, concurrency)[: 64 if quick else 320])
+                data["bare"] = bare
+            got: list[list[dict]] = [[] for _ in servers]
+            for r in range(rounds):
+                for i, server in enumerate(servers):
+                    got[i].append(load(server.url, n // rounds, concurrency, repeat, seed=3 + r))
+            peak = max(peak, servers[0].rss_kb("VmHWM") / 1024)
+        finally:
+            outputs = [server.stop() for server in servers]
+        run = merged(got[0])
+        data["runs"].append(run)
+        sizes = batch_sizes(outputs[0])
+        sizes[1] = sizes.get(1, 0) - 1  # the warm-up's one embedded question
+        data["batches"].append({k: v for k, v in sizes.items() if v > 0})
+        label = f"HTTP /api/ask c={concurrency}{' repeated' if repeat else ''}: req/s, p50, p99, errors"
+        target, met = "", ""
+        if concurrency == 8 and not repeat:
+            target = "≥ 60 req/s, p99 ≤ 250 ms, 0 errors"
+            met = _met(run["rps"] >= 60 and run["p99_ms"] <= 250 and run["errors"] == 0)
+        if concurrency == 32:
+            target = "p99 ≤ 250 ms, 0 errors"
+            met = _met(run["p99_ms"] <= 250 and run["errors"] == 0)
+        rows.append((label, f"{run['rps']:.0f}, {run['p50_ms']:.0f} ms, {run['p99_ms']:.0f} ms, "
+                            f"{run['errors']}", target, met))
+        if not repeat:
+            rows.append((f"  batch sizes at c={concurrency} (texts per model call)",
+                         batch_row(data["batches"][-1]), "", ""))
+        if len(servers) > 1:
+            old = merged(got[1])
+            data["baseline_runs"].append(old)
+            rows.append((f"  baseline {baseline} c={concurrency}: req/s, p50, p99, errors",
+                         f"{old['rps']:.0f}, {old['p50_ms']:.0f} ms, {old['p99_ms']:.0f} ms, "
+                         f"{old['errors']}", "", ""))
+            if concurrency == 1:
+                ratio = run["p50_ms"] / old["p50_ms"]
+                data["c1_p50_vs_baseline"] = ratio
+                rows.append(("  c=1 p50 ÷ baseline c=1 p50 (same run, rounds in turn)", f"{ratio:.2f}",
+                             "≤ 1.1", _met(ratio <= 1.1)))
+        if concurrency == 32 and not repeat:
+            bare = data["bare"]
+            ratio = run["rps"] / bare["best"]
+            data["c32_vs_bare"] = ratio
+            cores = len(os.sched_getaffinity(0))
+            rows.append((f"bare model, batches of 32 of the same questions (q/s): padded encoder "
+                         f"(sentence-transformers style) on {cores} / 1 threads; per-row encoder on "
+                         f"{cores} / 1 threads",
+                         f"{bare[f'padded_{cores}t']:.0f} / {bare['padded_1t']:.0f}; "
+                         f"{bare[f'rows_{cores}t']:.0f} / {bare['rows_1t']:.0f}", "", ""))
+            rows.append(("  HTTP c=32 req/s ÷ bare batch-32 q/s (the fastest of the four)", f"{ratio:.2f}",
+                         "≥ 0.6", _met(ratio >= 0.6)))
+    data["peak_rss_mb"] = peak
+    rows.append(("serving process peak RSS (MB)", f"{peak:.0f}", "≤ 700", _met(peak <= 700)))
     return rows, data
 
 
@@ -220,6 +343,53 @@ def scaling(embedder: Embedder, work: Path, sizes: list[int], quick: bool) -> tu
     return rows, {str(k): v for k, v in data.items()}
 
 
+def replicas(embedder: Embedder, work: Path, sizes: list[int], quick: bool) -> tuple[list[Row], dict]:
+    """Two `qabot serve` replicas on one index against one: resident memory (RSS, which counts
+    shared pages in each process) and PSS (shared pages divided between the processes that map
+    them: what the two cost together). Each replica sees the index read-only (`unshare --mount`)
+    when run as root. The index is the largest flat synthetic one of `sizes`, so the FAISS file is
+    large enough to show."""
+    size = max([s for s in sizes if s * 5 <= index_module.FLAT_LIMIT] or [min(sizes)])
+    corpus_dir, index_dir = work / f"synthetic-{size}", work / f"index-{size}"
+    if not (index_dir / "CURRENT").exists():  # the scaling part builds it too
+        synthetic.build(corpus_dir, size)
+        QABot(Settings(corpus=corpus_dir, index=index_dir), embedder=embedder, log=lambda m: None)
+    faiss_mb = (live_build(index_dir) / "vectors.faiss").stat().st_size / 2**20
+    start = read_only_replica if os.geteuid() == 0 else ServeProcess
+    asked = questions()[: 10 if quick else 40]
+
+    def answers(server: ServeProcess) -> list[dict]:
+        return [httpx.post(f"{server.url}/api/ask", json={"question": q}, timeout=60).json() for q in asked]
+
+    def mb(kb: int) -> float:
+        return kb / 1024
+
+    servers: list[ServeProcess] = []
+    try:
+        servers.append(start(corpus_dir, index_dir))
+        first = answers(servers[0])
+        one = servers[0].memory_kb()
+        servers.append(start(corpus_dir, index_dir))
+        same = answers(servers[1]) == first == answers(servers[0])
+        two = [s.memory_kb() for s in servers]
+        mapped = [mb(s.mapped_kb("vectors.faiss")) for s in servers]
+    finally:
+        for server in servers:
+            server.stop()
+    data = {"chunks": size, "faiss_mb": faiss_mb, "read_only": start is read_only_replica,
+            "one": one, "two": two, "faiss_mapped_mb": mapped, "identical": same}
+    rows: list[Row] = [
+        (f"replicas on one read-only index ({size} chunks, FAISS file {faiss_mb:.0f} MB): one replica "
+         "RSS / PSS (MB)", f"{mb(one['Rss']):.0f} / {mb(one['Pss']):.0f}", "", ""),
+        ("  two replicas: RSS each, RSS sum, PSS sum (MB; PSS counts shared pages once)",
+         f"{mb(two[0]['Rss']):.0f} + {mb(two[1]['Rss']):.0f} = {mb(two[0]['Rss'] + two[1]['Rss']):.0f}, "
+         f"{mb(two[0]['Pss'] + two[1]['Pss']):.0f}", "", ""),
+        ("  FAISS pages resident per replica, mapped from the one file (MB); answers identical",
+         f"{mapped[0]:.0f} / {mapped[1]:.0f}; {'yes' if same else 'NO'}", "identical", _met(same)),
+    ]
+    return rows, data
+
+
 def _met(ok: bool) -> str:
     return "yes" if ok else "NO"
 
@@ -239,6 +409,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--flat-limit", type=int, default=None,
                         help="vectors above which FAISS switches to HNSW (default 50000)")
+    parser.add_argument("--baseline", default=None, metavar="REF",
+                        help="also serve the code of git commit REF, in turn with this one (c=1, 8, 32)")
     args = parser.parse_args()
     if args.flat_limit is not None:
         index_module.FLAT_LIMIT = args.flat_limit
@@ -258,10 +430,11 @@ def main() -> None:
         ("latency", lambda: latency(bot, qs)),
         ("cache", lambda: cache(QABot(settings.with_(cache_size=1024), embedder=embedder,
                                       log=lambda m: None))),
-        ("http", lambda: http(settings, args.quick)),
+        ("http", lambda: http(settings, embedder, args.quick, args.baseline, work)),
         ("cold", lambda: cold(settings, args.quick)),
         ("build", lambda: build(embedder, work)),
         ("scaling", lambda: scaling(embedder, work, sizes, args.quick)),
+        ("replicas", lambda: replicas(embedder, work, sizes, args.quick)),
     ]
     for name, step in steps:
         if name in only:

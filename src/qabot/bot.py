@@ -68,7 +68,7 @@ class QABot:
         self.settings = settings or Settings.from_env()
         self.log = log
         self.weights = weights
-        self.embedder = embedder or Embedder(self.settings.model, self.settings.model_sha256)
+        self.embedder = embedder or Embedder.for_settings(self.settings)
         self._loaded = self._load(ensure_index(self.settings, self.embedder, log), 0)
         self._cache: OrderedDict[tuple[int, str, int], Result] = OrderedDict()
         self._lock = threading.Lock()

