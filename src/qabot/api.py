@@ -157,8 +157,8 @@ def create_app(bot: QABot, *, with_ui: bool = True) -> ASGIApp:
         400: {"description": "The question is empty once unencodable characters are removed"},
         413: {"description": "Request body over the size limit"}}
 
-    # Questions waiting in these threads are embedded together (batching.py), so there are as many
-    # as a batch holds; the Guard's cap on requests in flight bounds the rest.
+    # Questions waiting in these threads are embedded together (batching.py), so there are a few
+    # batches' worth; the Guard's cap on requests in flight bounds the rest.
     workers = anyio.CapacityLimiter(settings.concurrency)
 
     @app.post("/api/ask", response_model=AskResponse, summary="Answer a question from the notes",
