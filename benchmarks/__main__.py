@@ -35,6 +35,7 @@ from qabot.corpus import load_corpus
 from qabot.embedding import Embedder
 from qabot.evaluate import evaluate, load_cases
 from qabot.index import build_index, live_build
+from qabot.retrieval import Retriever
 from qabot.settings import PACKAGED_MODEL, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -319,7 +320,7 @@ def scaling(embedder: Embedder, work: Path, sizes: list[int], quick: bool) -> tu
                 exact = build_index(load_corpus(corpus_dir), embedder, previous=bot.index)
             finally:
                 index_module.new_faiss = flat
-            bot.index = bot.retriever.index = exact
+            bot.retriever = Retriever(exact, bot.embedder, bot.weights)
             entry["flat_top1"] = evaluate(bot, [c for c in load_cases(cases_file, bot) if c.expected]).top1
             entry["flat_p50_ms"] = statistics.median([ms(lambda q=q: bot.retriever.rank(q, 4)) for q in qs])
         server = ServeProcess(corpus_dir, settings.index)  # a fresh server on this index: its memory

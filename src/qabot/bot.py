@@ -92,9 +92,10 @@ class QABot:
 
     @retriever.setter
     def retriever(self, retriever: Retriever) -> None:
-        """Swaps the retriever (other weights, for calibration); the answer cache starts afresh."""
+        """Swaps the retriever (other weights or another index, for calibration and benchmarks) and
+        the index it searches; the answer cache starts afresh."""
         with self._lock:
-            self._loaded = Loaded(self.index, retriever, self._loaded.generation + 1)
+            self._loaded = Loaded(retriever.index, retriever, self._loaded.generation + 1)
 
     @property
     def chunks(self) -> list[Chunk]:
