@@ -4,18 +4,10 @@ Screenshots are saved to test-artifacts/."""
 from __future__ import annotations
 
 import pytest
-from browser import launch, screenshot
-from playwright.sync_api import Page, expect, sync_playwright
+from browser import screenshot
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 def ask(page: Page, question: str) -> None:

@@ -8,21 +8,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from browser import axe, launch, screenshot, serious
-from playwright.sync_api import Page, expect, sync_playwright
+from browser import axe, screenshot, serious
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
 
 SIZES = [(1280, 900), (390, 844)]
 SCHEMES = ["light", "dark"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 def open_chat(browser, server: str, width: int, height: int, scheme: str, **options) -> Page:

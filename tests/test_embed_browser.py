@@ -9,9 +9,9 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from browser import launch, screenshot
+from browser import screenshot
 from conftest import ROOT
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from servers import running, static_files
 
 from qabot.bot import QABot
@@ -20,14 +20,6 @@ pytestmark = pytest.mark.browser
 
 SIZES = [(1280, 900), (390, 844)]
 PRIMARY = "#b45309"  # rgb(180, 83, 9)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
