@@ -135,9 +135,10 @@ def is_conversations(path: Path) -> bool:
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         if line.strip():
             try:
-                return isinstance(json.loads(line), dict) and "turns" in json.loads(line)
+                row = json.loads(line)
             except ValueError:
                 return False
+            return isinstance(row, dict) and "turns" in row
     return False
 
 
@@ -182,10 +183,10 @@ def evaluate_conversations(bot: QABot, conversations: list[list[Turn]],
     for turns in conversations:
         history: list[str] = []
         for turn in turns:
-            small = bot.smalltalk(turn.message) is not None
-            result = None if small else bot.converse(turn.message, [] if stateless else history)
+            result = bot.converse(turn.message, [] if stateless else history)
+            small = result.answer.kind == "smalltalk"
             history.append(turn.message)
-            got = result.chunk.id if result is not None and result.chunk is not None else None
+            got = result.chunk.id if result.chunk is not None else None
             if turn.type == "smalltalk":
                 ok = small
             elif turn.expected is None:
@@ -194,7 +195,7 @@ def evaluate_conversations(bot: QABot, conversations: list[list[Turn]],
                 ok = got == turn.expected
             counts[turn.type] += 1
             right[turn.type] += ok
-            if ok and turn.type == "followup" and turn.focus and result is not None:
+            if ok and turn.type == "followup" and turn.focus:
                 followed += 1
                 focused += bool(result.answer.focus and turn.focus.lower() in
                                 result.answer.focus.lower())
