@@ -54,6 +54,11 @@ _NUMBERING = re.compile(r"^\s*(?:q(?:uestion)?\s*)?(?:\d+(?:\.\d+)+[.):]?|\d+[.)
 # reference after the question mark ("? [3]").
 _FOOTNOTE_MARKS = "*†‡"
 _BRACKET_MARK = re.compile(r"(?:\[\[[^\[\]]*\]\]|\(\d+(?:/\d+)+\)|(?<=[?.!])\s*[\[(]\d+[\])])$")
+# A heading's attribute block, as Pandoc, kramdown, Hugo and markdown-it-attrs write it after the
+# text: "## Can I use REUSE? {#can-i-use}", "{#id .class}", "{: #id}", "{.unnumbered}". The page
+# they render shows no braces and takes its id from `#id`. Matched on the heading's parsed text.
+_ATTR = r"(?:#[\w:.-]+|\.[\w-]+|[\w-]+=(?:\"[^\"]*\"|'[^']*'|[^\s{}\"']+))"
+_HEADING_ATTRS = re.compile(rf"\s*\{{:?\s*({_ATTR}(?:\s+{_ATTR})*)\s*\}}\s*$")
 
 
 @dataclass
@@ -133,7 +138,7 @@ def parse_markdown(text: str, file: str) -> ParsedDocument:
     h1 = [b for b in headings if b.level == 1]
     title_block = headings[0] if headings and len(h1) == 1 and headings[0] is h1[0] else None
     if title_block is not None and not title:
-        title = _clean(inline_text(title_block.inline))
+        title = _clean(heading_text(title_block.inline))
     title = title or file.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     section_level, question_level = _heading_levels([b for b in headings if b is not title_block])
     # A document with question lists is a study guide: there a list of prompts ("Name one …")
@@ -144,7 +149,7 @@ def parse_markdown(text: str, file: str) -> ParsedDocument:
     walker = _Walker(lines, file, title, deck)
     anchors = SlugCounter()
     for i, block in enumerate(blocks):
-        anchor = anchors(slugify(inline_text(block.inline))) if block.kind == "heading" else ""
+        anchor = anchors(heading_anchor(block.inline)) if block.kind == "heading" else ""
         if block is title_block:
             continue
         if block.kind != "heading" or walker.in_heading_answer(block.level):
@@ -214,7 +219,7 @@ class _Walker:
 
     def start_section(self, block: _Block, anchor: str) -> None:
         self.end_section()
-        self.section = _Question(_clean(inline_text(block.inline)), block.start, anchor, "section")
+        self.section = _Question(_clean(heading_text(block.inline)), block.start, anchor, "section")
 
     def end_section(self) -> None:
         self.end_subs(0)
@@ -227,7 +232,7 @@ class _Walker:
     def start_subsection(self, block: _Block, anchor: str) -> None:
         self.end_question()
         self.end_subs(block.level)
-        self.subs.append(_Question(_clean(inline_text(block.inline)), block.start, anchor, "section",
+        self.subs.append(_Question(_clean(heading_text(block.inline)), block.start, anchor, "section",
                                    level=block.level))
 
     def end_subs(self, level: int) -> None:
@@ -434,6 +439,37 @@ def inline_text(inline: Token | None) -> str:
     return "".join(out)
 
 
+def heading_text(inline: Token | None) -> str:
+    """A heading's plain text without its attribute block ("What is SPDX? {#what-is-spdx}" →
+    "What is SPDX?"): the braces are markup, which the rendered page does not show either."""
+    text = inline_text(inline)
+    attrs = _attributes(inline)
+    return text[:len(text) - len(attrs[0])] if attrs is not None else text
+
+
+def heading_anchor(inline: Token | None) -> str:
+    """The id the rendered page gives a heading, before duplicates are numbered: the `#id` of its
+    attribute block, else the GitHub-style slug of its text. The chunker and the notes viewer
+    (render.heading_ids) both use it, so a chunk's anchor names a heading of the page."""
+    attrs = _attributes(inline)
+    ids = [a[1:] for a in attrs[1] if a.startswith("#")] if attrs is not None else []
+    return ids[0] if ids else slugify(heading_text(inline))
+
+
+def _attributes(inline: Token | None) -> tuple[str, list[str]] | None:
+    """(the attribute block as written, its attributes) when a heading's text ends with one that
+    names an id or a class. Read from the last text token, so `{#x}` in code stays text, and only
+    after some text: a heading that is nothing but braces keeps them."""
+    children = (inline.children if inline else None) or []
+    if not children or children[-1].type != "text":
+        return None
+    found = _HEADING_ATTRS.search(children[-1].content)
+    if found is None or not _has_word(inline_text(inline)[:-len(found[0])]):
+        return None
+    attrs = re.findall(_ATTR, found[1])
+    return (found[0], attrs) if any(a[0] in "#." for a in attrs) else None
+
+
 def _clean(text: str) -> str:
     """Trim whitespace and trailing emoji / difficulty / footnote markers: 👶 ⭐️ 🚀 (with joiners
     and selectors), "🟡 Medium", "⭐ Hard", "(Easy)", "[Advanced]", "— Hard", "?*", "†",
@@ -465,7 +501,7 @@ def _is_marker(ch: str) -> bool:
 
 
 def _heading_question(block: _Block) -> str:
-    return _clean(_Q_MARK.sub("", _NUMBERING.sub("", inline_text(block.inline)), count=1))
+    return _clean(_Q_MARK.sub("", _NUMBERING.sub("", heading_text(block.inline)), count=1))
 
 
 def _inline_question(block: _Block, anchor: str) -> _Question | None:
@@ -845,7 +881,7 @@ def _passages(blocks: list[_Block], lines: list[str]) -> list[Passage]:
         labelled = label  # a bold label names the one block after it ("**For ReLU**:" + code)
         for i, tok in enumerate(tokens):
             if tok.type == "heading_open":
-                heading, label = _clean(inline_text(tokens[i + 1])), ""
+                heading, label = _clean(heading_text(tokens[i + 1])), ""
                 add(heading, tok)
             elif tok.type == "list_item_open":
                 items.append("")

@@ -21,7 +21,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from .chunk import SlugCounter, slugify
+from .chunk import SlugCounter
 
 FOCUS = "qa-focus"  # class of the blocks of the focus passage
 RANGE = "qa-range"  # class of the blocks of a line range marked in the notes viewer
@@ -218,9 +218,9 @@ def heading_ids(markdown: str) -> dict[int, str]:
     tokens = _PLAIN.parse(markdown)
     for i, tok in enumerate(tokens):
         if tok.type == "heading_open" and tok.level == 0 and tok.map is not None:
-            from .markdown import inline_text
+            from .markdown import heading_anchor
 
-            ids[tok.map[0]] = counter(slugify(inline_text(tokens[i + 1])))
+            ids[tok.map[0]] = counter(heading_anchor(tokens[i + 1]))
     return ids
 
 
