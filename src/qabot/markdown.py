@@ -95,6 +95,7 @@ class _Question:
     closed: bool = False  # a <details> block saw its </details>
     level: int = 0  # a heading's level
     indent: int = 0  # a list item answered on its own line ("- **Term**: …"): its marker's width
+    nests: bool = False  # a heading whose sub-headings are mostly questions: chunks of their own
 
 
 @dataclass
@@ -152,6 +153,8 @@ def parse_markdown(text: str, file: str) -> ParsedDocument:
         anchor = anchors(heading_anchor(block.inline)) if block.kind == "heading" else ""
         if block is title_block:
             continue
+        if block.kind == "heading" and walker.asks_under(block):
+            walker.nest()
         if block.kind != "heading" or walker.in_heading_answer(block.level):
             walker.add(block)
         elif block.level <= section_level:
@@ -160,7 +163,7 @@ def parse_markdown(text: str, file: str) -> ParsedDocument:
                               frozenset() if _heading_question(block).endswith("?") else deck):
             walker.start_subsection(block, anchor)
         elif block.level == walker.question_level(question_level, block.level):
-            walker.start_heading(block, anchor)
+            walker.start_heading(block, anchor, _asks_below(blocks, i))
         else:
             walker.add(block)
     walker.end_section()
@@ -217,6 +220,27 @@ class _Walker:
         q = self.question
         return q is not None and q.kind == "heading" and level > q.level
 
+    def asks_under(self, block: _Block) -> bool:
+        """A heading one level below the heading question being answered that asks a question
+        of its own ("## Licensing" › "### Why a different license?") is no part of its answer
+        when most of its sub-headings ask (`_asks_below`): folded in, the sub-question could
+        only be found through its parent's text."""
+        q = self.question
+        return (q is not None and q.nests and block.level == q.level + 1
+                and _heading_question(block).endswith("?"))
+
+    def nest(self) -> None:
+        """The heading question being answered becomes the sub-section of the questions under
+        it. Its text before the first of them stays its answer (a question chunk, as before);
+        with no such text it is only their section: no empty answer, no open question."""
+        q = self.question
+        if q is None:
+            return
+        self.question = None
+        if _has_content(q.blocks) and not _is_navigation(q.blocks):
+            self.emit(q)
+        self.subs.append(_Question(q.text, q.start, q.anchor, "section", level=q.level))
+
     def start_section(self, block: _Block, anchor: str) -> None:
         self.end_section()
         self.section = _Question(_clean(heading_text(block.inline)), block.start, anchor, "section")
@@ -245,11 +269,11 @@ class _Walker:
                 self.emit(sub)
             self.subs.pop()
 
-    def start_heading(self, block: _Block, anchor: str) -> None:
+    def start_heading(self, block: _Block, anchor: str, nests: bool = False) -> None:
         self.end_question()
         self.end_subs(block.level)
         self.start_question(_Question(_heading_question(block), block.start, anchor, "heading",
-                                      level=block.level))
+                                      level=block.level, nests=nests))
 
     def start_question(self, question: _Question) -> None:
         self.end_question()
@@ -671,6 +695,16 @@ def _body(blocks: list[_Block], i: int) -> list[_Block]:
     end = next((j for j in range(i + 1, len(blocks))
                 if blocks[j].kind == "heading" and blocks[j].level <= level), len(blocks))
     return blocks[i + 1:end]
+
+
+def _asks_below(blocks: list[_Block], i: int) -> bool:
+    """Most headings one level below heading `blocks[i]` ask a question ("### Why …?"): they
+    are questions of their own, not parts of its answer. A question's answer may have one
+    sub-heading phrased as a question ("#### Why use transfer learning?" next to "#### Steps"
+    and "#### Common applications"); that one stays in it."""
+    level = blocks[i].level + 1
+    below = [_heading_question(b) for b in _body(blocks, i) if b.kind == "heading" and b.level == level]
+    return 2 * sum(t.endswith("?") for t in below) > len(below)
 
 
 def _holds_questions(body: list[_Block], lines: list[str], deck: frozenset[_Shape]) -> bool:
