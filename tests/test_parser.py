@@ -11,6 +11,7 @@ from qabot.chunk import slugify
 from qabot.corpus import load_corpus
 from qabot.errors import CorpusError
 from qabot.markdown import parse_markdown
+from qabot.render import heading_ids
 
 
 def parse(path: Path):
@@ -473,3 +474,86 @@ def test_a_file_that_lost_many_questions_gets_a_summary(tmp_path):
     assert corpus.coverage[0] == ("q.md: 6 question-like items became 2 chunks: the answers at "
                                   "lines 5, 14 hold 6 of them")
     assert [w.split(":")[1] for w in corpus.coverage[1:]] == ["5", "14"]
+
+
+@pytest.mark.parametrize("heading, question, anchor", [
+    ("## Can I use REUSE? {#can-i-use}", "Can I use REUSE?", "can-i-use"),
+    ("## Can I use REUSE?{#can-i-use}", "Can I use REUSE?", "can-i-use"),
+    ("## Can I use REUSE? {#can-i-use .faq}", "Can I use REUSE?", "can-i-use"),
+    ("## Can I use REUSE? {: #can-i-use}", "Can I use REUSE?", "can-i-use"),  # kramdown
+    ("## Can I use *REUSE*? {#v1.2 data-x=\"a b\"}", "Can I use REUSE?", "v1.2"),
+    ("## Can I use REUSE? {.unnumbered}", "Can I use REUSE?", "can-i-use-reuse"),  # no id: slug
+    ("## 1. Can I use REUSE? ⭐ {#can-i-use}", "Can I use REUSE?", "can-i-use"),
+    ("## Is `{#x}` an id?", "Is {#x} an id?", "is-x-an-id"),  # code is text
+    ("## What is {x}?", "What is {x}?", "what-is-x"),  # braces without an id or class
+    ("## Why {key=value}", "Why {key=value}", "why-keyvalue"),
+])
+def test_a_heading_attribute_block_names_the_anchor_and_is_no_part_of_the_question(
+        tmp_path, heading, question, anchor):
+    text = f"# FAQ {{#faq}}\n\n# General {{#general}}\n\n{heading}\n\nAn answer.\n"
+    (tmp_path / "faq.md").write_text(text)
+    (chunk,) = load_corpus(tmp_path).chunks
+    assert (chunk.question, chunk.anchor, chunk.section, chunk.lines) == (
+        question, anchor, "General", (5, 7))
+    # the notes viewer gives the heading the id the chunk links to
+    assert heading_ids(text)[4] == anchor
+
+
+def test_heading_ids_in_answers_and_duplicates_are_handled_as_the_viewer_does(tmp_path):
+    text = ("# General\n\n## What is SPDX? {#spdx}\n\nA standard.\n\n### Details {#spdx-details}\n\n"
+            "More.\n\n## What is a licence? {#spdx}\n\nA permission.\n\n## What is a licence?\n\n"
+            "Asked twice.\n")
+    (tmp_path / "faq.md").write_text(text)
+    spdx, licence, again = load_corpus(tmp_path).chunks
+    assert (spdx.anchor, licence.anchor, again.anchor) == ("spdx", "spdx-1", "what-is-a-licence")
+    assert spdx.answer.endswith("### Details {#spdx-details}\n\nMore.")  # the answer is verbatim
+    assert "Details" in {p.text for p in spdx.passages}  # its sub-heading reads without the id
+    assert not any("{#" in p.text for p in spdx.passages)
+    assert set(heading_ids(text).values()) >= {c.anchor for c in (spdx, licence, again)}
+
+
+VSCODE_LIKE = ("# FAQ\n\n## Is it free?\n\nYes.\n\n## Licensing\n\n### Location\n\nIn resources.\n\n"
+               "### Why a different license?\n\nSee issue 60.\n\n### How do I find a license?\n\n"
+               "On its page.\n\n#### Example\n\nThe MIT link.\n\n## Is it fast?\n\nYes.\n")
+
+
+@pytest.mark.parametrize("notes, chunks", [
+    # the parent keeps its text before the first sub-question ("### Location" is no question)
+    (VSCODE_LIKE, [("Is it free?", "", (3, 5)), ("Licensing", "", (7, 11)),
+                   ("Why a different license?", "Licensing", (13, 15)),
+                   ("How do I find a license?", "Licensing", (17, 23)), ("Is it fast?", "", (25, 27))]),
+    # a parent with no text of its own is only their section: no empty answer
+    ("# FAQ\n\n## Is it free?\n\nYes.\n\n## Is it fast?\n\nYes.\n\n## Licensing\n\n"
+     "### Why a license?\n\nBecause.\n\n### Which license?\n\nMIT.\n",
+     [("Is it free?", "", (3, 5)), ("Is it fast?", "", (7, 9)), ("Why a license?", "Licensing", (13, 15)),
+      ("Which license?", "Licensing", (17, 19))]),
+    # a question with its own answer stays a question; a later heading at the sub-questions'
+    # level is one of them
+    ("# T\n\n## Part\n\n### What is X?\n\nX is x.\n\n#### Why does X matter?\n\nIt does.\n\n"
+     "#### How is X computed?\n\nBy hand.\n\n#### Notes\n\nSee also Y.\n\n### What is Y?\n\nY is y.\n",
+     [("What is X?", "Part", (5, 7)), ("Why does X matter?", "Part › What is X?", (9, 11)),
+      ("How is X computed?", "Part › What is X?", (13, 15)), ("Notes", "Part › What is X?", (17, 19)),
+      ("What is Y?", "Part", (21, 23))]),
+    # one sub-heading phrased as a question among others is part of the answer
+    ("# T\n\n## Part\n\n### How does X work?\n\n#### Steps\n\n1. load\n\n#### Why use X?\n\nSpeed.\n\n"
+     "#### Applications\n\nNLP.\n",
+     [("How does X work?", "Part", (5, 17))]),
+    # two levels down is not a sub-question either
+    ("# FAQ\n\n## Is it free?\n\nYes.\n\n#### Really?\n\nReally.\n", [("Is it free?", "", (3, 9))]),
+])
+def test_question_headings_under_a_heading_question_are_chunks_of_their_own(tmp_path, notes, chunks):
+    (tmp_path / "faq.md").write_text(notes)
+    corpus = load_corpus(tmp_path)
+    assert [(c.question, c.section, c.lines) for c in corpus.chunks] == chunks
+    assert corpus.warnings == () and corpus.open == ()
+    assert {c.anchor for c in corpus.chunks} <= set(heading_ids(notes).values())
+
+
+def test_a_parent_question_keeps_only_its_own_text(tmp_path):
+    (tmp_path / "faq.md").write_text(VSCODE_LIKE)
+    chunks = {c.question: c for c in load_corpus(tmp_path).chunks}
+    licensing, find = chunks["Licensing"], chunks["How do I find a license?"]
+    assert licensing.answer == "### Location\n\nIn resources." and licensing.anchor == "licensing"
+    assert find.answer == "On its page.\n\n#### Example\n\nThe MIT link."
+    assert find.path == "FAQ › Licensing › How do I find a license?"
+    assert find.anchor == "how-do-i-find-a-license"
