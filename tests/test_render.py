@@ -103,6 +103,16 @@ def test_injection_attempts_in_the_notes_come_out_inert(attack):
         assert "data:" not in " ".join(str(v) for _, n, v in checker.attributes if n in ("href", "src"))
 
 
+@pytest.mark.parametrize("heading, shown", [
+    ("### Step 1 {#step-1}", "<h3>Step 1</h3>"),
+    ("### Step 1 {: #step-1 .note}", "<h3>Step 1</h3>"),
+    ("### Keep `{#x}`", "<h3>Keep <code>{#x}</code></h3>"),
+    ("### Plain {braces}", "<h3>Plain {braces}</h3>"),
+])
+def test_a_heading_attribute_block_is_not_shown(heading, shown):
+    assert answer_html(f"{heading}\n\nText.").startswith(shown)
+
+
 def test_math_becomes_mathml_and_money_stays_text():
     fragment = answer_html("Where $\\mu_B$ and $\\sigma_B^2$; also $$\\frac{a}{b}$$ costs $5 and $10.")
     assert fragment.count("<math") == 3 and "<mfrac>" in fragment and "<msub>" in fragment

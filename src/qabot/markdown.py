@@ -480,6 +480,15 @@ def heading_anchor(inline: Token | None) -> str:
     return ids[0] if ids else slugify(heading_text(inline))
 
 
+def drop_attributes(inline: Token | None) -> None:
+    """Removes a heading's attribute block from its tokens, so a rendered page shows
+    "What is SPDX?", not "What is SPDX? {#what-is-spdx}"."""
+    attrs = _attributes(inline)
+    if inline is not None and inline.children and attrs is not None:
+        last = inline.children[-1]
+        last.content = last.content[:len(last.content) - len(attrs[0])]
+
+
 def _attributes(inline: Token | None) -> tuple[str, list[str]] | None:
     """(the attribute block as written, its attributes) when a heading's text ends with one that
     names an id or a class. Read from the last text token, so `{#x}` in code stays text, and only

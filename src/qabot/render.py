@@ -22,6 +22,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from .chunk import SlugCounter
+from .markdown import drop_attributes, heading_anchor
 
 FOCUS = "qa-focus"  # class of the blocks of the focus passage
 RANGE = "qa-range"  # class of the blocks of a line range marked in the notes viewer
@@ -218,8 +219,6 @@ def heading_ids(markdown: str) -> dict[int, str]:
     tokens = _PLAIN.parse(markdown)
     for i, tok in enumerate(tokens):
         if tok.type == "heading_open" and tok.level == 0 and tok.map is not None:
-            from .markdown import heading_anchor
-
             ids[tok.map[0]] = counter(heading_anchor(tokens[i + 1]))
     return ids
 
@@ -229,6 +228,9 @@ def render(markdown: str, *, marks: tuple[Marking, ...] = (), top_heading: int |
     """Markdown → sanitized HTML. `marks`: line ranges to mark; `top_heading`: level of the
     highest heading; `ids`: 0-based heading line → id (the notes viewer)."""
     tokens = _MD.parse(markdown)
+    for opening, inline in zip(tokens, tokens[1:]):
+        if opening.type == "heading_open":
+            drop_attributes(inline)
     allowed: set[str] = set()
     if ids:
         for tok in tokens:
