@@ -15,7 +15,7 @@ from pathlib import Path
 from .bot import QABot
 from .corpus import load_corpus
 from .errors import QabotError
-from .index import build_index
+from .index import build_index, load_index
 from .parts import INDEX_PARTS, Parts
 from .retrieval import Retriever
 
@@ -71,12 +71,13 @@ def load_cases(path: Path, bot: QABot) -> list[Case]:
 
 
 def ablate(bot: QABot, names: Iterable[str]) -> Parts:
-    """Switches the named parts off in `bot` ("all": every one), to measure what each buys. A part
-    that shapes the index gets an index rebuilt in memory, from the live one's vectors."""
+    """Switches the named parts off in `bot` ("all": every one), to measure what each buys. Each
+    call starts from the index on disk, built with every part on; a part that shapes the index
+    gets an index rebuilt in memory from its vectors."""
     parts = bot.weights.parts.without(names)
-    index = bot.index
+    index = load_index(bot.settings.index)
     if any(not parts.on(name) for name in INDEX_PARTS):
-        index = build_index(load_corpus(bot.settings.corpus), bot.embedder, bot.index, parts=parts)
+        index = build_index(load_corpus(bot.settings.corpus), bot.embedder, index, parts=parts)
     bot.retriever = Retriever(index, bot.embedder, replace(bot.weights, parts=parts))
     return parts
 
