@@ -14,7 +14,7 @@ from qabot.errors import QueryError
 from qabot.evaluate import evaluate, load_cases
 from qabot.query import Vocabulary
 from qabot.rewriters import Repair
-from qabot.signals import summary_request, unknown_words
+from qabot.signals import unknown_words
 from qabot.terms import foreign, named
 from qabot.ui import reply
 
@@ -114,30 +114,6 @@ def test_smalltalk_gets_a_friendly_reply_listing_topics(dl_bot, message, kind):
 def test_questions_are_not_smalltalk(dl_bot):
     assert dl_bot.smalltalk("hi, what is dropout?") is None
     assert dl_bot.smalltalk("what is batch norm") is None
-
-
-@pytest.mark.parametrize("question", [
-    "give me a cheat sheet", "tl;dr of deep learning basics", "one-line summary of each concept",
-])
-def test_a_request_for_a_summary_of_the_notes_gets_their_summary_section(dl_bot, question):
-    answer = dl_bot.ask(question)
-    assert answer.answered and answer.source.question == "Quick Reference", answer
-
-
-@pytest.mark.parametrize("question, expected", [
-    ("quick recap of the notes", True),
-    ("revision sheet for dl basics before my exam", True),  # words the notes never use: no topic
-    ("summary of transfer learning", False),
-    ("review of overfitting techniques", False),
-    ("summary of the notes on normalization", False),
-    ("can u give me a sumary of evrything", True),  # misspelt summary and generic words
-    ("sumary of overfiting", False),
-    ("benefits of TL in DL", False),  # TL: transfer learning, not half of "tl;dr"
-])
-def test_a_summary_of_one_topic_is_not_a_summary_of_the_notes(dl_bot, question, expected):
-    vocabulary = dl_bot.retriever.vocabulary
-    title = "Deep Learning Basics: Interview Q&A"
-    assert (summary_request(vocabulary, question, title) is not None) is expected
 
 
 def test_a_summary_request_without_a_summary_section_is_ranked_as_usual(theory_bot):

@@ -108,7 +108,7 @@ def build_index(corpus: Corpus, embedder: Embedder, previous: Index | None = Non
     """Embeds every key, reusing vectors of unchanged texts from `previous` (same model). `parts`:
     the named parts that also shape the index (`aliases` are written into BM25)."""
     chunks = list(corpus.chunks)
-    keys = Keys.of(chunks, parts.on("summary_request"))
+    keys = Keys.of(chunks, parts.on("summary_key"))
     asked = [o.question for o in corpus.open]
     cached: dict[str, np.ndarray] = {}
     if previous is not None and previous.manifest.model_sha256 == embedder.checksum \

@@ -13,16 +13,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 # In the order they read a word: the first three may act on any word, the last two only on a
-# word neither the notes nor the stop words know. `symbols` reads the whole text first.
-REWRITERS = ("symbols", "aliases", "compounds", "acronyms", "prefixes", "typos")
+# word neither the notes nor the stop words know.
+REWRITERS = ("aliases", "compounds", "acronyms", "prefixes", "typos")
+# `summary_key` and `summary_discount` concern the notes' summary section (`Chunk.is_overview`):
+# a key naming it a summary, and a discount on its passages, which repeat detailed answers.
 SIGNALS = ("unknown_words", "word_endings", "unseen_concepts", "unanswered_question",
-           "summary_request", "summary_discount")
+           "summary_key", "summary_discount")
 PARTS = REWRITERS + SIGNALS
-INDEX_PARTS = ("aliases", "summary_request")  # parts that also shape the index
+INDEX_PARTS = ("aliases", "summary_key")  # parts that also shape the index
 
 
 @dataclass(frozen=True)
 class Parts:
+    """The parts switched on, in their order, and the signals' margins."""
+
     rewriters: tuple[str, ...] = REWRITERS
     signals: tuple[str, ...] = SIGNALS
     unknown_margin: float = 0.05  # more score needed when the question has words nobody knows

@@ -10,6 +10,7 @@ must reach the threshold, and no question the notes leave unanswered may match b
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,7 +23,7 @@ from .lexical import chunk_text
 from .parts import Parts
 from .query import Vocabulary, known_words
 from .rewriters import Repair, Rewrite
-from .signals import Signal, summary_request, unanswered_question, unknown_words, unseen_concepts
+from .signals import Signal, unanswered_question, unknown_words, unseen_concepts
 from .text import tokenize
 
 
@@ -90,7 +91,6 @@ class Retriever:
         self.parts = weights.parts
         self.repair = Repair(self.vocabulary, self.parts.rewriters)
         self.summaries = {i for i, c in enumerate(chunks) if c.is_overview}
-        self.summary_titles = " ".join({chunks[i].title for i in self.summaries})
         self._stems: dict[int, list[set[str]]] = {}  # passage stems per chunk, filled on demand
         self._chunk_stems: dict[int, set[str]] = {}
 
@@ -109,40 +109,40 @@ class Retriever:
         if lex_raw.size:
             best = np.argsort(-lex_raw)[: w.lexical_candidates]
             candidates.update(int(i) for i in best if lex_raw[i] > 0)
-        summary = summary_request(self.vocabulary, question, self.summary_titles) if (
-            self.summaries and self.parts.on("summary_request")) else None
-        wants_summary = summary is not None
-        if wants_summary:
-            candidates.update(self.summaries)
         floor = min(dense.values()) if dense else 0.0
         hits = []
         for i in candidates:
             d = dense.get(i, floor)
             lex = float(lex_raw[i] / (lex_raw[i] + scale)) if lex_raw[i] > 0 else 0.0
             score = share * d + w.lexical * lex + w.coverage * float(coverage[i])
-            if wants_summary and i in self.summaries:
-                score = 1.0  # a request for the notes' summary is answered by their summary
             hits.append(Hit(self.index.chunks[i], score, d, lex))
         hits.sort(key=lambda h: (-h.score, h.chunk.id))
         hits = hits[:top]
         focus = self._focus(hits[0].chunk, q, query) if hits else None
-        parts = self.parts
-        signals = [s for s in (
-            unknown_words(self.vocabulary, query, parts.unknown_margin, parts.on("word_endings"))
-            if parts.on("unknown_words") else None,
-            unseen_concepts(self.vocabulary, query, parts.unseen_margin)
-            if parts.on("unseen_concepts") else None) if s is not None]
-        margin = max((s.margin for s in signals), default=0.0)
-        asked = unanswered_question(self.index.open, self.index.open_vectors, q, hits[0].dense) \
-            if hits and parts.on("unanswered_question") else None
-        if asked is not None:
-            signals.append(Signal("unanswered_question", float("inf"), (asked.question,)))
-        if summary is not None:
-            signals.append(summary)
+        signals, asked = self._signals(query, q, hits[0].dense if hits else None)
+        margin = max((s.margin for s in signals if s.margin < math.inf), default=0.0)
         found = {s.name: s.evidence for s in signals}
         return Ranking(query, tuple(hits), focus, asked, found.get("unknown_words", ()),
                        found.get("unseen_concepts", ()), margin,
                        rewrite.trace + tuple(map(str, signals)))
+
+    def _signals(self, query: str, q: np.ndarray,
+                 best: float | None) -> tuple[list[Signal], OpenQuestion | None]:
+        """The signals of `Parts.signals` the repaired question raises, and the question the
+        notes leave unanswered that it matches better than `best`, the top hit's dense score."""
+        parts, vocabulary = self.parts, self.vocabulary
+        raised: list[Signal | None] = []
+        if parts.on("unknown_words"):
+            raised.append(unknown_words(vocabulary, query, parts.unknown_margin,
+                                        parts.on("word_endings")))
+        if parts.on("unseen_concepts"):
+            raised.append(unseen_concepts(vocabulary, query, parts.unseen_margin))
+        asked = None
+        if best is not None and parts.on("unanswered_question"):
+            asked = unanswered_question(self.index.open, self.index.open_vectors, q, best)
+            if asked is not None:
+                raised.append(Signal("unanswered_question", math.inf, (asked.question,)))
+        return [s for s in raised if s is not None], asked
 
     def _read(self, question: str) -> tuple[Rewrite, np.ndarray]:
         """The repaired question and its vector; of several readings (an ambiguous acronym),

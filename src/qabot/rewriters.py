@@ -1,7 +1,6 @@
 """The named rewriters: each repairs one way a student's words miss the words of the notes.
 
-`symbols` reads the whole question first, as the notes' passages are read ("ε" → "epsilon").
-Then each word of the question goes through the others in the order of `Parts.rewriters`: a
+Each word of the question goes through the rewriters in the order of `Parts.rewriters`: a
 rewriter may replace the word in place ("vanishng" → "vanishing") or add words the notes use for
 it after the question, in parentheses ("bn" → "(batch normalization)"), and may leave the word
 to the next ones. `prefixes` and `typos` only read a word that neither the notes nor the stop
@@ -18,7 +17,7 @@ from rapidfuzz.distance import OSA
 
 from .parts import REWRITERS
 from .query import Vocabulary
-from .text import REQUEST_WORDS, raw_words, spoken, stem, words
+from .text import REQUEST_WORDS, raw_words, stem, words
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,7 @@ class _Reading:
     senses: dict[str, str] = field(default_factory=dict)  # acronym → the sense read this time
 
 
-Rule = Callable[[Vocabulary, str, _Reading], "Edit | None"]
+Rule = Callable[[Vocabulary, str, _Reading], Edit | None]
 
 
 def aliases(vocabulary: Vocabulary, token: str, reading: _Reading) -> Edit | None:
@@ -113,32 +112,21 @@ class Repair:
         """The repaired question once per meaning of its ambiguous acronyms, commonest first:
         "lr too high" reads as linear regression or as learning rate; the retriever keeps the
         reading that matches the notes best."""
-        said, trace = self.symbols(text)
-        out = [self.expand(said, trace=trace)]
+        out = [self.expand(text)]
         if "acronyms" in self.order:
-            for token in self._acronyms_in(said)[:2]:
-                out += [self.expand(said, {token: sense}, trace)
+            for token in self._acronyms_in(text)[:2]:
+                out += [self.expand(text, {token: sense})
                         for sense in self.vocabulary.acronyms[token][1:]]
         return out
 
-    def symbols(self, text: str) -> tuple[str, tuple[str, ...]]:
-        """Greek letters by name and TeX subscripts unbraced (`spoken`), as the notes' passages
-        are read: a student types "epsilon" for the notes' "ε"."""
-        said = spoken(text) if "symbols" in self.order else text
-        if said == text:
-            return text, ()
-        letters = [f"symbols: {ch} → {spoken(ch)}" for ch in dict.fromkeys(text) if spoken(ch) != ch]
-        return said, tuple(letters) or (f"symbols: {text} → {said}",)
-
-    def expand(self, text: str, senses: dict[str, str] | None = None,
-               trace: tuple[str, ...] = ()) -> Rewrite:
+    def expand(self, text: str, senses: dict[str, str] | None = None) -> Rewrite:
         """The question with each word through the rewriters (the commonest meaning of an
         acronym unless `senses` picks another)."""
         reading = _Reading(self._acronyms_in(text) if "acronyms" in self.order else [],
                            senses or {})
         added: list[str] = []
         fixed: dict[str, str] = {}
-        edits = list(trace)
+        edits: list[str] = []
         for token in dict.fromkeys(words(text)):
             for rule in self.rules:
                 edit = rule(self.vocabulary, token, reading)

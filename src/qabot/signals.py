@@ -15,13 +15,14 @@ import numpy as np
 
 from .chunk import OpenQuestion
 from .query import Vocabulary
-from .rewriters import correct, nearest
 from .terms import named
 from .text import REQUEST_WORDS, stem, words
 
 
 @dataclass(frozen=True)
 class Signal:
+    """What one signal found: the score it asks for, and why."""
+
     name: str
     margin: float  # more score the top hit needs; inf refuses the question
     evidence: tuple[str, ...]  # the words or the question that raised it
@@ -36,8 +37,8 @@ def unknown_words(vocabulary: Vocabulary, query: str, margin: float,
     """Words of the (repaired) question that neither the notes nor the model's vocabulary know
     ("lora", "rmsnorm"): a sign it is about something the notes do not cover. A form of a word of
     the notes is known ("rnn" beside "RNNs", "generalize" beside "generalization"); with
-    `endings` (the part `word_endings`), so is a known word with a listed ending or prefix
-    ("iterations", "interviewer", "reuse")."""
+    `endings` (the part `word_endings`), so is a form of a word of the model's vocabulary, which
+    holds "interview" and "iteration" but not "interviewer" or "iterations"."""
     found = tuple(t for t in dict.fromkeys(words(query)) if t.isalpha() and len(t) > 2
                   and t not in REQUEST_WORDS and t not in vocabulary.words
                   and t not in vocabulary.known and not _form(vocabulary, t, endings))
@@ -45,20 +46,11 @@ def unknown_words(vocabulary: Vocabulary, query: str, margin: float,
 
 
 def _form(vocabulary: Vocabulary, word: str, endings: bool) -> bool:
-    if stem(word) in vocabulary.stems:
+    # The stemmer keeps the "s" of a plural with no vowel before it ("rnns", "cnns"), so the
+    # notes' plural of the word is looked up as written.
+    if stem(word) in vocabulary.stems or word + "s" in vocabulary.words:
         return True
-    if not endings:
-        return False
-    if any(word + end in vocabulary.words for end in _ENDINGS):
-        return True
-    return any(word.endswith(end) and len(word) - len(end) >= 4
-               and word[:-len(end)] in vocabulary.known for end in _ENDINGS) or any(
-        word.startswith(pre) and len(word) - len(pre) >= 3 and word[len(pre):] in vocabulary.known
-        for pre in _PREFIXES)
-
-
-_ENDINGS = ("s", "es", "ed", "d", "ing", "er", "ers", "ion", "ions", "ly")
-_PREFIXES = ("re", "mis", "un")
+    return endings and stem(word) in vocabulary.known_stems
 
 
 def unseen_concepts(vocabulary: Vocabulary, query: str, margin: float) -> Signal | None:
@@ -80,52 +72,3 @@ def unanswered_question(asked: list[OpenQuestion], vectors: np.ndarray, q: np.nd
     j = int(np.argmax(sims))
     return asked[j] if sims[j] > best else None
 
-
-def summary_request(vocabulary: Vocabulary, text: str, title: str = "") -> Signal | None:
-    """A question that asks for a summary of the whole notes, not of one topic: a summary word
-    and no other word of the notes but the title's or generic ones ("revision sheet for dl
-    basics", "recap before my exam"; not "summary of transfer learning"). The retriever answers
-    it with the notes' summary section."""
-    tokens = [_summary_word(vocabulary, t) for t in words(text)]
-    if "tl" in tokens and "dr" in tokens:  # "tl;dr"; "TL" alone is transfer learning
-        tokens = [t for t in tokens if t not in ("tl", "dr")] + ["tldr"]
-    cues = tuple(dict.fromkeys(t for t in tokens if t in _SUMMARY_CUES))
-    if not cues:
-        return None
-    title_words = words(title)
-    titled = set(title_words) | {"".join(w[0] for w in title_words[i:i + n])
-                                 for n in (2, 3) for i in range(len(title_words) - n + 1)}
-    if any(t in vocabulary.words for t in tokens
-           if t not in _SUMMARY_CUES and t not in _GENERIC and t not in titled):
-        return None
-    return Signal("summary_request", 0.0, cues)
-
-
-def _summary_word(vocabulary: Vocabulary, token: str) -> str:
-    """A misspelt word repaired: to a summary or generic word first ("sumary of evrything"),
-    else to a word of the notes ("sumary of overfiting" asks about one topic)."""
-    if (len(token) < 5 or token in _SUMMARY_WORDS or token in vocabulary.words
-            or token in vocabulary.known):
-        return token
-    return nearest(token, _SUMMARY_WORDS, 1) or correct(vocabulary, token) or token
-
-
-# "Give me a cheat sheet", "tl;dr of the notes", "one-line summary of each concept": a request for
-# the notes' summary section rather than for one topic.
-_SUMMARY_CUES = frozenset(
-    "summary summaries summarise summarize summarising summarizing sum recap overview cheat "
-    "cheatsheet crib tldr review revision revise refresher outline gist essentials "
-    "highlights takeaways takeaway rundown synopsis reference ref".split())
-# Words of the notes that still name no topic: "all the key points", "in one table", "before".
-_GENERIC = frozenset(
-    "about above after again all also am any are as at be because been before being below both "
-    "but by can could did do does doing each every everything few for from further had has have "
-    "having here how i if in into is it its just me more most my no not now of off on once one "
-    "only or other our out over own same should so some such than that the their them then there "
-    "these they this those through to too under until up very was we were what when where which "
-    "while who why will with would you your key main important core basic basics points point "
-    "concepts concept topics topic ideas idea terms things thing notes note document material "
-    "course chapter guide covered cover quick quickly short brief briefly page pages line lines "
-    "table tables list lists bullet bullets sheet please give show want need get make like exam "
-    "exams test tests study whole entire single last minute".split())
-_SUMMARY_WORDS = _SUMMARY_CUES | _GENERIC
