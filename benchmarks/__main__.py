@@ -62,8 +62,8 @@ def latency(bot: QABot, qs: list[str]) -> tuple[list[Row], dict]:
     parts: dict[str, list[float]] = {k: [] for k in ("floor", "expand", "embed", "dense", "lexical", "e2e")}
     for q in qs:
         parts["floor"].append(ms(lambda: bot.embedder.model.encode([q])))
-        expanded = r.vocabulary.expand(q)
-        parts["expand"].append(ms(lambda: r.vocabulary.expand(q)))
+        expanded = r.repair.expand(q).text
+        parts["expand"].append(ms(lambda: r.repair.expand(q)))
         vector = r.embed(expanded)
         parts["embed"].append(ms(lambda: r.embed(expanded)))
         parts["dense"].append(ms(lambda: r._dense(vector)))

@@ -95,6 +95,24 @@ def test_eval_command_reports_metrics(run, tmp_path):
     assert report["top1"] == 1.0 and report["refused"] == 1.0 and report["in_scope"] == 1
 
 
+def test_eval_ablate_switches_a_named_part_off(run, tmp_path):
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text('{"question": "what is group normalization and when is it used", '
+                     '"expected": null}\n')
+    on = run("eval", str(cases), "--json")
+    off = run("eval", str(cases), "--json", "--ablate", "unseen_concepts")
+    assert json.loads(on.stdout)["refused"] == 1.0  # it names a concept the notes never write
+    assert json.loads(off.stdout)["refused"] == 0.0, off.output
+    assert "parts on:" in off.stderr and "unseen_concepts" not in off.stderr
+
+
+def test_eval_ablate_refuses_an_unknown_part(run, tmp_path):
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text('{"question": "q", "expected": null}\n')
+    result = run("eval", str(cases), "--ablate", "spelling")
+    assert result.exit_code == 2 and "no part named spelling" in result.output
+
+
 def test_eval_rejects_unknown_expected_question(run, tmp_path):
     cases = tmp_path / "cases.jsonl"
     cases.write_text('{"question": "q", "expected": "No such question"}\n')

@@ -79,6 +79,18 @@ def test_corpus_edit_rebuilds_and_re_embeds_only_what_changed(settings, embedder
     assert any("0.1-0.5" in c.answer for c in second.chunks)
 
 
+def test_a_new_index_format_makes_the_index_stale(settings, embedder, monkeypatch):
+    import qabot.corpus
+    from qabot.bot import stale_reason
+    from qabot.corpus import corpus_digest
+
+    ensure_index(settings, embedder, lambda m: None)
+    manifest = read_manifest(settings.index)
+    assert stale_reason(manifest, embedder, corpus_digest(settings.corpus)) is None
+    monkeypatch.setattr(qabot.corpus, "INDEX_FORMAT", qabot.corpus.INDEX_FORMAT + 1)
+    assert stale_reason(manifest, embedder, corpus_digest(settings.corpus)) is not None
+
+
 def test_model_change_makes_the_index_stale(settings, embedder):
     ensure_index(settings, embedder, lambda m: None)
     from qabot.bot import stale_reason

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from .query import words
+from .text import words
 
 PATH_SEP = " › "
 # Headings of sections that sum the notes up: students ask for them in other words.

@@ -15,6 +15,7 @@ import click
 
 from . import __version__
 from .errors import QabotError, QueryError
+from .parts import PARTS
 from .settings import Settings
 
 
@@ -114,14 +115,30 @@ def _plain(answer: Any) -> str:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--threshold", type=float, default=None, help="Override the no-answer threshold.")
+@click.option("--ablate", "ablated", multiple=True, metavar="NAME",
+              help="Switch a named part off (repeatable; 'all' for every one): " + ", ".join(PARTS))
 @_common
-def eval_(settings: Settings, file: Path, as_json: bool, threshold: float | None) -> None:
+def eval_(settings: Settings, file: Path, as_json: bool, threshold: float | None,
+          ablated: tuple[str, ...]) -> None:
     """Score the bot on FILE: JSONL of question/expected (top-1, MRR@5, no-answer rates), or of
     conversations ({"turns": [{"q", "type", "expected"}, …]}: right answers by turn type)."""
     from .bot import QABot
-    from .evaluate import evaluate, evaluate_conversations, is_conversations, load_cases, load_conversations
+    from .evaluate import (
+        ablate,
+        evaluate,
+        evaluate_conversations,
+        is_conversations,
+        load_cases,
+        load_conversations,
+    )
 
     bot = QABot(settings.with_(threshold=threshold), log=_log)
+    if ablated:
+        try:
+            parts = ablate(bot, ablated)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--ablate") from None
+        _log(f"parts on: {', '.join(parts.rewriters + parts.signals) or 'none'}")
     if is_conversations(file):
         talks = evaluate_conversations(bot, load_conversations(file, bot))
         if as_json:

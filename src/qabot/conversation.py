@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import re
 
-from bm25s.stopwords import STOPWORDS_EN_PLUS
-
-from .lexical import tokenize
+from .text import FUNCTION_WORDS, tokenize
 
 # Words that open an elliptical turn: "and for relu?", "what about dropout?", "so why?".
 _OPENERS = re.compile(
@@ -47,8 +45,8 @@ _REQUESTS = frozenset({"example", "examples", "explain", "explanation", "elabora
 # Openers that bring up a new thing by name: "what about group normalization?".
 _NAMING = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\b|^\s*what\s+of\b", re.IGNORECASE)
 _WORD = re.compile(r"[\w'-]+")
-# English function words (bm25s's longer list), pointers and requests, as stems.
-_IGNORED = frozenset(tokenize([" ".join(_REQUESTS | _POINTERS | set(STOPWORDS_EN_PLUS))])[0])
+# English function words, pointers and requests, as stems.
+_IGNORED = frozenset(tokenize([" ".join(_REQUESTS | _POINTERS | FUNCTION_WORDS)])[0])
 
 
 def leans(message: str) -> bool:

@@ -20,19 +20,17 @@ from .markdown import COLUMNS, ParsedDocument, answer_passages, parse_markdown, 
 MARKDOWN = {".md", ".markdown"}
 TABLES = {".csv", ".tsv", ".jsonl"}
 SUPPORTED = MARKDOWN | TABLES
-# Indexes are rebuilt when the code that parses or keys the notes changes, not only when the notes do.
-CODE_VERSION = hashlib.sha256(b"".join(
-    (Path(__file__).parent / name).read_bytes()
-    for name in ("chunk.py", "markdown.py", "coverage.py", "corpus.py", "index.py", "lexical.py",
-                 "query.py", "terms.py", "terms.txt")
-)).hexdigest()[:16]
+# The format of an index: bump it whenever parsing, the chunks, the keys, the BM25 tokens or the
+# saved vocabulary (terms.txt included) change, so that indexes built before are rebuilt, not only
+# when the notes change. 2: one tokenizer and stop-word list (text.py).
+INDEX_FORMAT = 2
 
 
 @dataclass(frozen=True)
 class Corpus:
     chunks: tuple[Chunk, ...]
     warnings: tuple[str, ...]
-    digest: str  # content hash of every supported file + CODE_VERSION
+    digest: str  # content hash of every supported file + INDEX_FORMAT
     open: tuple[OpenQuestion, ...] = ()  # questions the notes ask but do not answer
     coverage: tuple[str, ...] = ()  # the warnings about question-like items that lost their chunk
 
@@ -44,7 +42,7 @@ def corpus_files(root: Path) -> list[Path]:
 
 
 def corpus_digest(root: Path) -> str:
-    h = hashlib.sha256(CODE_VERSION.encode())
+    h = hashlib.sha256(f"index format {INDEX_FORMAT}".encode())
     for path in corpus_files(root):
         if path.suffix.lower() in SUPPORTED:
             h.update(path.relative_to(root).as_posix().encode() + b"\0")

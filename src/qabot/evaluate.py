@@ -8,11 +8,16 @@ question's kind may be "near_miss" (same field, not answered by the notes) or "g
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .bot import QABot
+from .corpus import load_corpus
 from .errors import QabotError
+from .index import build_index, load_index
+from .parts import INDEX_PARTS, Parts
+from .retrieval import Retriever
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,18 @@ def load_cases(path: Path, bot: QABot) -> list[Case]:
     if not cases:
         raise QabotError(f"{path}: no questions to evaluate")
     return cases
+
+
+def ablate(bot: QABot, names: Iterable[str]) -> Parts:
+    """Switches the named parts off in `bot` ("all": every one), to measure what each buys. Each
+    call starts from the index on disk, built with every part on; a part that shapes the index
+    gets an index rebuilt in memory from its vectors."""
+    parts = bot.weights.parts.without(names)
+    index = load_index(bot.settings.index)
+    if any(not parts.on(name) for name in INDEX_PARTS):
+        index = build_index(load_corpus(bot.settings.corpus), bot.embedder, index, parts=parts)
+    bot.retriever = Retriever(index, bot.embedder, replace(bot.weights, parts=parts))
+    return parts
 
 
 def evaluate(bot: QABot, cases: list[Case]) -> Report:

@@ -33,6 +33,7 @@ from .corpus import Corpus
 from .embedding import Embedder
 from .errors import IndexStateError
 from .lexical import Lexical
+from .parts import Parts
 from .query import Vocabulary
 
 # Maps the vectors of flat and HNSW indexes (their IndexFlatCodes storage) instead of reading them:
@@ -67,7 +68,7 @@ class Keys:
     passage: np.ndarray  # passage position within the chunk, -1 for question keys
 
     @classmethod
-    def of(cls, chunks: list[Chunk]) -> Keys:
+    def of(cls, chunks: list[Chunk], summary_key: bool = True) -> Keys:
         texts: list[str] = []
         owner: list[int] = []
         passage: list[int] = []
@@ -77,7 +78,7 @@ class Keys:
                 own.append((f"{c.section}: {c.question}", -1))
             elif c.title and c.title != c.question:  # a section chunk: an overview of the document
                 own.append((f"{c.title}: {c.question}", -1))
-                if c.is_overview:
+                if c.is_overview and summary_key:
                     own.append((f"summary, overview and cheat sheet of {c.title}", -1))
             own += [(p.text, j) for j, p in enumerate(c.passages)]
             for text, j in own:
@@ -103,10 +104,11 @@ class Index:
 
 
 def build_index(corpus: Corpus, embedder: Embedder, previous: Index | None = None,
-                progress: bool = False) -> Index:
-    """Embeds every key, reusing vectors of unchanged texts from `previous` (same model)."""
+                progress: bool = False, parts: Parts = Parts()) -> Index:
+    """Embeds every key, reusing vectors of unchanged texts from `previous` (same model). `parts`:
+    the named parts that also shape the index (`aliases` are written into BM25)."""
     chunks = list(corpus.chunks)
-    keys = Keys.of(chunks)
+    keys = Keys.of(chunks, parts.on("summary_key"))
     asked = [o.question for o in corpus.open]
     cached: dict[str, np.ndarray] = {}
     if previous is not None and previous.manifest.model_sha256 == embedder.checksum \
@@ -126,7 +128,7 @@ def build_index(corpus: Corpus, embedder: Embedder, previous: Index | None = Non
     vocabulary = Vocabulary.from_texts(
         (t for c in chunks for t in (c.question, c.section, *(p.text for p in c.passages))),
         titles=[c.question for c in chunks])
-    lexical = Lexical.build(chunks, vocabulary.aliases)
+    lexical = Lexical.build(chunks, vocabulary.aliases if parts.on("aliases") else None)
     manifest = Manifest(
         qabot_version=__version__, model=embedder.name, model_sha256=embedder.checksum,
         dim=embedder.dim, corpus_digest=corpus.digest, chunks=len(chunks), keys=len(keys.texts),

@@ -3,37 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import bm25s
 import numpy as np
-import Stemmer
 
-if TYPE_CHECKING:  # query.py uses `stem`, and chunk.py imports query.py
-    from .chunk import Chunk
-
-_STEMMER = Stemmer.Stemmer("english")
-# bm25s's English list (33 words) keeps the frame of a question: in notes of a few dozen
-# questions "how", "does" and "work" are rare enough to earn a high IDF, and "how does k-means
-# work" matched "How does transfer learning work?" on them alone. The frame goes; words such as
-# "can", "if" and "not" stay, since questions of the notes differ by them.
-_STOPWORDS = sorted({*bm25s.stopwords.STOPWORDS_EN, "how", "what", "why", "when", "where",
-                     "which", "who", "do", "does", "work", "works"})
-
-
-def stem(word: str) -> str:
-    return _STEMMER.stemWord(word)
+from .chunk import Chunk
+from .text import stem, tokenize
 
 
 def chunk_text(chunk: Chunk) -> str:
     # The question counts twice: it is the densest statement of what the chunk answers.
     return "\n".join([chunk.question, chunk.question, chunk.section,
                       *(p.text for p in chunk.passages)])
-
-
-def tokenize(texts: list[str]) -> list[list[str]]:
-    return bm25s.tokenize(texts, stopwords=_STOPWORDS, stemmer=_STEMMER, return_ids=False,
-                          show_progress=False)
 
 
 class Lexical:

@@ -2,14 +2,16 @@
 
 A chunk's score is 0.6 * cosine + 0.3 * bm25 / (bm25 + scale) + 0.1 * coverage, where `scale` is
 the median BM25 score of the corpus's own questions, so the lexical part means the same on any
-corpus. The top score, less a margin for words nobody knows or concepts the notes never name,
+corpus. The question is first repaired by the named rewriters (rewriters.py); the top score, less the
+margin the named signals ask for (words nobody knows, concepts the notes never name; signals.py),
 must reach the threshold, and no question the notes leave unanswered may match better
-(`Ranking.confidence`).
+(`Ranking.confidence`). Which parts run is `Weights.parts` (parts.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -17,25 +19,28 @@ from .chunk import Chunk, OpenQuestion, Passage
 from .embedding import Embedder
 from .focus import is_metadata
 from .index import Index
-from .lexical import chunk_text, tokenize
+from .lexical import chunk_text
+from .parts import Parts
 from .query import Vocabulary, known_words
+from .rewriters import Repair, Rewrite
+from .signals import Signal, unanswered_question, unknown_words, unseen_concepts
+from .text import tokenize
 
 
 @dataclass(frozen=True)
 class Weights:
-    """Fusion weights, chosen on the dev splits (scripts/calibrate.py)."""
+    """Fusion weights, chosen on the dev splits (scripts/calibrate.py), and the named parts."""
 
     lexical: float = 0.3  # share of the saturated BM25 score
     coverage: float = 0.1  # share of the IDF-weighted coverage of the question's words
     passage_discount: float = 0.05  # a passage match is weaker evidence than a question match
     summary_discount: float = 0.15  # and a summary section's passage repeats a detailed answer
-    strange_margin: float = 0.05  # more score needed when the question has words nobody knows
-    foreign_margin: float = 0.15  # or names a concept the notes never write (terms.py)
     dense_keys: int = 256  # nearest keys fetched from FAISS before grouping by chunk
     lexical_candidates: int = 20
     # A follow-up naming a word its topic's section lacks (but no concept the notes never write,
     # and no other section answers it alone): answered from the topic (True) or refused.
     follow_unknown: bool = True
+    parts: Parts = field(default_factory=Parts)  # the rewriters and signals, in order
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,9 @@ class Ranking:
     strange: tuple[str, ...] = ()
     foreign: tuple[str, ...] = ()
     margin: float = 0.0
+    # What repaired the question and which signals it raised, one line each
+    # ("typos: vanishng → vanishing", "unknown_words: +0.05 (lora)"): for debugging.
+    trace: tuple[str, ...] = ()
 
     @property
     def confidence(self) -> float:
@@ -80,8 +88,9 @@ class Retriever:
         self.starts = np.searchsorted(index.keys.chunk, np.arange(len(chunks) + 1))
         known = known_words(embedder.vocabulary())
         self.vocabulary = Vocabulary.from_json(index.vocabulary, known)
+        self.parts = weights.parts
+        self.repair = Repair(self.vocabulary, self.parts.rewriters)
         self.summaries = {i for i, c in enumerate(chunks) if c.is_overview}
-        self.summary_titles = " ".join({chunks[i].title for i in self.summaries})
         self._stems: dict[int, list[set[str]]] = {}  # passage stems per chunk, filled on demand
         self._chunk_stems: dict[int, set[str]] = {}
 
@@ -89,7 +98,8 @@ class Retriever:
         return self.embedder.embed([query])[0]
 
     def rank(self, question: str, top: int) -> Ranking:
-        query, q = self._read(question)
+        rewrite, q = self._read(question)
+        query = rewrite.text
         dense = self._dense(q)
         lex_raw, coverage = self.index.lexical.analyze(query)
         scale = self.index.manifest.lexical_scale
@@ -99,44 +109,51 @@ class Retriever:
         if lex_raw.size:
             best = np.argsort(-lex_raw)[: w.lexical_candidates]
             candidates.update(int(i) for i in best if lex_raw[i] > 0)
-        wants_summary = bool(self.summaries) and self.vocabulary.asks_for_summary(
-            question, self.summary_titles)
-        if wants_summary:
-            candidates.update(self.summaries)
         floor = min(dense.values()) if dense else 0.0
         hits = []
         for i in candidates:
             d = dense.get(i, floor)
             lex = float(lex_raw[i] / (lex_raw[i] + scale)) if lex_raw[i] > 0 else 0.0
             score = share * d + w.lexical * lex + w.coverage * float(coverage[i])
-            if wants_summary and i in self.summaries:
-                score = 1.0  # a request for the notes' summary is answered by their summary
             hits.append(Hit(self.index.chunks[i], score, d, lex))
         hits.sort(key=lambda h: (-h.score, h.chunk.id))
         hits = hits[:top]
         focus = self._focus(hits[0].chunk, q, query) if hits else None
-        strange, foreign = self.vocabulary.strange(query), self.vocabulary.foreign(query)
-        margin = max(w.strange_margin * bool(strange), w.foreign_margin * bool(foreign))
-        return Ranking(query, tuple(hits), focus, self._open(q, hits[0].dense) if hits else None,
-                       strange, foreign, margin)
+        signals, asked = self._signals(query, q, hits[0].dense if hits else None)
+        margin = max((s.margin for s in signals if s.margin < math.inf), default=0.0)
+        found = {s.name: s.evidence for s in signals}
+        return Ranking(query, tuple(hits), focus, asked, found.get("unknown_words", ()),
+                       found.get("unseen_concepts", ()), margin,
+                       rewrite.trace + tuple(map(str, signals)))
 
-    def _read(self, question: str) -> tuple[str, np.ndarray]:
+    def _signals(self, query: str, q: np.ndarray,
+                 best: float | None) -> tuple[list[Signal], OpenQuestion | None]:
+        """The signals of `Parts.signals` the repaired question raises, and the question the
+        notes leave unanswered that it matches better than `best`, the top hit's dense score."""
+        parts, vocabulary = self.parts, self.vocabulary
+        raised: list[Signal | None] = []
+        if parts.on("unknown_words"):
+            raised.append(unknown_words(vocabulary, query, parts.unknown_margin,
+                                        parts.on("word_endings")))
+        if parts.on("unseen_concepts"):
+            raised.append(unseen_concepts(vocabulary, query, parts.unseen_margin))
+        asked = None
+        if best is not None and parts.on("unanswered_question"):
+            asked = unanswered_question(self.index.open, self.index.open_vectors, q, best)
+            if asked is not None:
+                raised.append(Signal("unanswered_question", math.inf, (asked.question,)))
+        return [s for s in raised if s is not None], asked
+
+    def _read(self, question: str) -> tuple[Rewrite, np.ndarray]:
         """The repaired question and its vector; of several readings (an ambiguous acronym),
         the one whose nearest key is nearest."""
-        readings = self.vocabulary.readings(question)
+        readings = self.repair.readings(question)
         if len(readings) == 1:
-            return readings[0], self.embed(readings[0])
-        vectors = self.embedder.embed(readings)
+            return readings[0], self.embed(readings[0].text)
+        vectors = self.embedder.embed([r.text for r in readings])
         best, _ = self.index.vectors.search(vectors, 1)
         i = int(np.argmax(best[:, 0]))
         return readings[i], vectors[i]
-
-    def _open(self, q: np.ndarray, best: float) -> OpenQuestion | None:
-        if not self.index.open:
-            return None
-        sims = self.index.open_vectors @ q
-        j = int(np.argmax(sims))
-        return self.index.open[j] if sims[j] > best else None
 
     def _dense(self, q: np.ndarray) -> dict[int, float]:
         k = min(self.weights.dense_keys, self.index.vectors.ntotal)
@@ -150,7 +167,7 @@ class Retriever:
             c = int(self.index.keys.chunk[key])
             if self.index.keys.passage[key] >= 0:
                 sim -= self.weights.passage_discount
-                if c in self.summaries:
+                if c in self.summaries and self.parts.on("summary_discount"):
                     sim -= self.weights.summary_discount
             if sim > best.get(c, -2.0):
                 best[c] = float(sim)

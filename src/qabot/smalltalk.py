@@ -6,7 +6,7 @@ Only English conversational words are listed: a message made of nothing else ask
 
 from __future__ import annotations
 
-from .query import words
+from .text import words
 
 _GREETINGS = frozenset({"hi", "hello", "hey", "hiya", "howdy", "yo", "greetings", "good morning",
                         "good afternoon", "good evening", "hi there", "hello there", "hey there"})

@@ -15,20 +15,14 @@ from collections.abc import Iterable
 from functools import cache
 from importlib.resources import files
 
-from .lexical import stem
+from .text import stem, words
 
 Term = tuple[str, ...]
 MAX_WORDS = 6
 
 
 def stems(text: str) -> Term:
-    return tuple(stem(w) for w in _words(text))
-
-
-def _words(text: str) -> list[str]:
-    from .query import words  # query.py imports this module
-
-    return words(text)
+    return tuple(stem(w) for w in words(text))
 
 
 @cache
@@ -45,18 +39,18 @@ def foreign(texts: Iterable[str]) -> frozenset[str]:
     written: set[Term] = set()
     used: set[str] = set()
     for text in texts:
-        words = stems(text)
-        used.update(words)
-        written.update(t for i, w in enumerate(words) if w in firsts
-                       for n in range(1, MAX_WORDS + 1) if (t := words[i:i + n]) in terms)
+        keys = stems(text)
+        used.update(keys)
+        written.update(t for i, w in enumerate(keys) if w in firsts
+                       for n in range(1, MAX_WORDS + 1) if (t := keys[i:i + n]) in terms)
     return frozenset(" ".join(t) for t in terms - written if not used.issuperset(t))
 
 
 def named(text: str, foreign: frozenset[str]) -> tuple[str, ...]:
     """The foreign terms a question names, in its own words ("group normalization")."""
-    words = _words(text)
-    keys = [stem(w) for w in words]
+    said = words(text)
+    keys = [stem(w) for w in said]
     return tuple(dict.fromkeys(
-        " ".join(words[i:j]) for i in range(len(words))
-        for j in range(i + 1, min(len(words), i + MAX_WORDS) + 1)
+        " ".join(said[i:j]) for i in range(len(said))
+        for j in range(i + 1, min(len(said), i + MAX_WORDS) + 1)
         if " ".join(keys[i:j]) in foreign))
