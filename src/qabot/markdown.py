@@ -25,7 +25,7 @@ from markdown_it.token import Token
 
 from .chunk import PATH_SEP, Chunk, OpenQuestion, Passage, SlugCounter, slugify
 from .coverage import Candidate, coverage_warnings
-from .query import spoken
+from .text import spoken
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -957,7 +957,7 @@ def _passages(blocks: list[_Block], lines: list[str]) -> list[Passage]:
 
 
 def _passage(text: str, lines: tuple[int, int], markdown: str) -> Passage:
-    """A passage whose text reads as a student would type it (`query.spoken`: "σ² + ε" →
+    """A passage whose text reads as a student would type it (`text.spoken`: "σ² + ε" →
     "sigma ² + epsilon", "n_{in}" → "n_in"); the Markdown shown stays as written."""
     return Passage(spoken(text), lines, markdown)
 

@@ -18,7 +18,6 @@ from functools import cached_property
 from .errors import QueryError
 from .terms import foreign
 from .text import REQUEST_WORDS, raw_words, stem, words
-from .text import spoken as spoken  # markdown.py reads symbols aloud through this module
 
 
 def clean(text: object, limit: int) -> tuple[str, bool]:
