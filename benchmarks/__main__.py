@@ -190,6 +190,10 @@ def http(settings: Settings, embedder: Embedder, quick: bool, baseline: str | No
             got: list[list[dict]] = [[] for _ in servers]
             for r in range(rounds):
                 for i, server in enumerate(servers):
+                    # Unmeasured questions at this concurrency first: the server idled while the
+                    # other one ran, so each round measures the steady state, not the ramp.
+                    if not quick and concurrency > 1:
+                        load(server.url, 2 * concurrency, concurrency, repeat, seed=90 + r)
                     got[i].append(load(server.url, n // rounds, concurrency, repeat, seed=3 + r))
             peak = max(peak, servers[0].rss_kb("VmHWM") / 1024)
         finally:
@@ -197,7 +201,8 @@ def http(settings: Settings, embedder: Embedder, quick: bool, baseline: str | No
         run = merged(got[0])
         data["runs"].append(run)
         sizes = batch_sizes(outputs[0])
-        sizes[1] = sizes.get(1, 0) - 1  # the warm-up's one embedded question
+        sizes[1] = sizes.get(1, 0) - 1  # the repeated warm-up question (the warm round at this
+        # concurrency batches as the measured rounds do, and is counted with them)
         data["batches"].append({k: v for k, v in sizes.items() if v > 0})
         label = f"HTTP /api/ask c={concurrency}{' repeated' if repeat else ''}: req/s, p50, p99, errors"
         target, met = "", ""
@@ -225,16 +230,19 @@ def http(settings: Settings, embedder: Embedder, quick: bool, baseline: str | No
                              "≤ 1.1", _met(ratio <= 1.1)))
         if concurrency == 32 and not repeat:
             bare = data["bare"]
-            ratio = run["rps"] / bare["best"]
-            data["c32_vs_bare"] = ratio
             cores = len(os.sched_getaffinity(0))
+            ratio = run["rps"] / bare[f"padded_{cores}t"]
+            data["c32_vs_bare"] = ratio
+            data["c32_vs_fastest"] = run["rps"] / bare["best"]
             rows.append((f"bare model, batches of 32 of the same questions (q/s): padded encoder "
                          f"(sentence-transformers style) on {cores} / 1 threads; per-row encoder on "
                          f"{cores} / 1 threads",
                          f"{bare[f'padded_{cores}t']:.0f} / {bare['padded_1t']:.0f}; "
                          f"{bare[f'rows_{cores}t']:.0f} / {bare['rows_1t']:.0f}", "", ""))
-            rows.append(("  HTTP c=32 req/s ÷ bare batch-32 q/s (the fastest of the four)", f"{ratio:.2f}",
-                         "≥ 0.6", _met(ratio >= 0.6)))
+            rows.append(("  HTTP c=32 req/s ÷ bare batch-32 q/s of `model.encode` (padded, every core: "
+                         "the issue's measure)", f"{ratio:.2f}", "≥ 0.6", _met(ratio >= 0.6)))
+            rows.append(("  HTTP c=32 req/s ÷ the fastest of the four (stricter: the server's own "
+                         "encoder, alone)", f"{data['c32_vs_fastest']:.2f}", "", ""))
     data["peak_rss_mb"] = peak
     rows.append(("serving process peak RSS (MB)", f"{peak:.0f}", "≤ 700", _met(peak <= 700)))
     return rows, data

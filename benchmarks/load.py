@@ -38,7 +38,8 @@ def plan(requests: int, concurrency: int, repeat: bool = False, seed: int = 3) -
     """The questions of one run: distinct (a suffix defeats the answer cache) unless `repeat`."""
     pool = questions()
     rng = random.Random(seed)
-    return [pool[0] if repeat else f"{rng.choice(pool)} {concurrency}-{i}" for i in range(requests)]
+    return [pool[0] if repeat else f"{rng.choice(pool)} {concurrency}-{seed}-{i}"
+            for i in range(requests)]
 
 
 class Connection:

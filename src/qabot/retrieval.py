@@ -91,7 +91,9 @@ class Retriever:
         self.parts = weights.parts
         self.repair = Repair(self.vocabulary, self.parts.rewriters)
         self.summaries = {i for i, c in enumerate(chunks) if c.is_overview}
-        self._stems: dict[int, list[set[str]]] = {}  # passage stems per chunk, filled on demand
+        self._is_summary = np.array([c.is_overview for c in chunks] + [False])
+        # A chunk's focusable passage keys, passages and their stems, filled on demand.
+        self._passages: dict[int, tuple[np.ndarray, list[int], list[set[str]]]] = {}
         self._chunk_stems: dict[int, set[str]] = {}
 
     def embed(self, query: str) -> np.ndarray:
@@ -156,22 +158,24 @@ class Retriever:
         return readings[i], vectors[i]
 
     def _dense(self, q: np.ndarray) -> dict[int, float]:
+        """Each chunk's best key among the nearest `dense_keys`, a passage key discounted (in
+        float32, as FAISS scores: the same numbers a key-by-key loop gives)."""
         k = min(self.weights.dense_keys, self.index.vectors.ntotal)
         if k == 0:
             return {}
         sims, ids = self.index.vectors.search(q.reshape(1, -1), k)
-        best: dict[int, float] = {}
-        for sim, key in zip(sims[0], ids[0]):
-            if key < 0:
-                continue
-            c = int(self.index.keys.chunk[key])
-            if self.index.keys.passage[key] >= 0:
-                sim -= self.weights.passage_discount
-                if c in self.summaries and self.parts.on("summary_discount"):
-                    sim -= self.weights.summary_discount
-            if sim > best.get(c, -2.0):
-                best[c] = float(sim)
-        return best
+        found = ids[0] >= 0
+        sims, ids = sims[0][found], ids[0][found]
+        chunks = self.index.keys.chunk[ids]
+        passage = self.index.keys.passage[ids] >= 0
+        sims = sims - np.where(passage, np.float32(self.weights.passage_discount), np.float32(0))
+        if self.parts.on("summary_discount") and self.summaries:
+            summary = passage & self._is_summary[chunks]
+            sims = sims - np.where(summary, np.float32(self.weights.summary_discount),
+                                   np.float32(0))
+        best = np.full(len(self.index.chunks), -np.inf, dtype=np.float32)
+        np.maximum.at(best, chunks, sims)
+        return {int(c): float(best[c]) for c in np.unique(chunks)}
 
     def stems(self, chunk: Chunk) -> set[str]:
         """The stems of a chunk's question, section and answer."""
@@ -189,20 +193,28 @@ class Retriever:
         if len(chunk.passages) < 2:
             return None
         position = self.position[chunk.id]
-        start, end = int(self.starts[position]), int(self.starts[position + 1])
+        if position not in self._passages:
+            self._passages[position] = self._focusable(chunk, position)
+        keys, passages, passage_stems = self._passages[position]
+        if not passages:
+            return None
         stems = set(tokenize([query])[0])
-        if position not in self._stems:
-            self._stems[position] = [set(t) for t in tokenize([p.text for p in chunk.passages])]
-        passage_stems = self._stems[position]
+        sims = self.index.vectors.reconstruct_n(int(keys[0]), int(keys[-1] - keys[0] + 1))[
+            keys - keys[0]] @ q  # one call for the chunk's keys, not one per key
         best, best_score = None, -1.0
-        for key in range(start, end):
-            j = int(self.index.keys.passage[key])
-            if j < 0 or chunk.passages[j].markdown.lstrip().startswith("#") or \
-                    is_metadata(chunk.passages[j].markdown):
-                continue
-            passage = chunk.passages[j]
-            overlap = len(stems & passage_stems[j]) / max(1, len(stems))
-            score = float(self.index.vector(key) @ q) + 0.2 * overlap
+        for j, sim, passage_stem in zip(passages, sims, passage_stems):
+            score = float(sim) + 0.2 * len(stems & passage_stem) / max(1, len(stems))
             if score > best_score:
-                best, best_score = passage, score
+                best, best_score = chunk.passages[j], score
         return best
+
+    def _focusable(self, chunk: Chunk, position: int) -> tuple[np.ndarray, list[int], list[set[str]]]:
+        """A chunk's passage keys that may be a focus (not a heading, not metadata), their
+        passages and the passages' stems."""
+        start, end = int(self.starts[position]), int(self.starts[position + 1])
+        keys = [key for key in range(start, end) if (j := int(self.index.keys.passage[key])) >= 0
+                and not chunk.passages[j].markdown.lstrip().startswith("#")
+                and not is_metadata(chunk.passages[j].markdown)]
+        passages = [int(self.index.keys.passage[key]) for key in keys]
+        stems = [set(t) for t in tokenize([chunk.passages[j].text for j in passages])] if keys else []
+        return np.array(keys, dtype=np.int64), passages, stems
