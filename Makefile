@@ -34,7 +34,7 @@ $(AXE):
 	npm install --prefix .cache/axe --no-audit --no-fund --silent axe-core@4
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests app benchmarks
+	$(VENV)/bin/ruff check src tests app benchmarks scripts
 
 test: $(STAMP) chromium axe lint
 	$(VENV)/bin/pytest

@@ -30,8 +30,8 @@ EVAL = ROOT / "tests" / "eval"
 from qabot.bot import QABot  # noqa: E402
 from qabot.embedding import Embedder  # noqa: E402
 from qabot.evaluate import load_cases  # noqa: E402
-from qabot.text import tokenize  # noqa: E402
 from qabot.settings import PACKAGED_MODEL, Settings  # noqa: E402
+from qabot.text import tokenize  # noqa: E402
 
 Row = dict[str, object]
 
