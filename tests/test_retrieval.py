@@ -281,14 +281,15 @@ def test_repeated_question_is_served_from_cache(dl_bot):
 # with >= 90% of off-topic refused (deep learning), top-1 >= 90% (theory).
 @pytest.mark.parametrize("name, top1, refused", [
     ("deep-learning-basics", 0.95, 0.90),
-    ("data-science-theory", 0.90, 0.0),
+    ("data-science-theory", 0.90, None),  # the issue sets no refusal floor for theory
 ])
 def test_held_out_split_keeps_the_floors(request, name, top1, refused):
     bot = request.getfixturevalue({"deep-learning-basics": "dl_bot"}.get(name, "theory_bot"))
     report = evaluate(bot, load_cases(EVAL / f"{name}.test.jsonl", bot))
     assert report.in_scope >= 30 and report.off_topic >= 18
     assert report.top1 >= top1, report.misses
-    assert report.refused >= refused, report.misses
+    if refused is not None:
+        assert report.refused >= refused, report.misses
 
 
 @pytest.mark.parametrize("name", sorted(p.name.removesuffix(".test.jsonl")

@@ -90,8 +90,7 @@ class Retriever:
         self.vocabulary = Vocabulary.from_json(index.vocabulary, known)
         self.parts = weights.parts
         self.repair = Repair(self.vocabulary, self.parts.rewriters)
-        self.summaries = {i for i, c in enumerate(chunks) if c.is_overview}
-        self._is_summary = np.array([c.is_overview for c in chunks] + [False])
+        self.summaries = np.array([c.is_overview for c in chunks], dtype=bool)
         # A chunk's focusable passage keys, passages and their stems, filled on demand.
         self._passages: dict[int, tuple[np.ndarray, list[int], list[set[str]]]] = {}
         self._chunk_stems: dict[int, set[str]] = {}
@@ -158,8 +157,8 @@ class Retriever:
         return readings[i], vectors[i]
 
     def _dense(self, q: np.ndarray) -> dict[int, float]:
-        """Each chunk's best key among the nearest `dense_keys`, a passage key discounted (in
-        float32, as FAISS scores: the same numbers a key-by-key loop gives)."""
+        """Each chunk's best key among the nearest `dense_keys`, a passage key discounted (and a
+        summary section's passage again), in float32 as FAISS scores them."""
         k = min(self.weights.dense_keys, self.index.vectors.ntotal)
         if k == 0:
             return {}
@@ -169,8 +168,8 @@ class Retriever:
         chunks = self.index.keys.chunk[ids]
         passage = self.index.keys.passage[ids] >= 0
         sims = sims - np.where(passage, np.float32(self.weights.passage_discount), np.float32(0))
-        if self.parts.on("summary_discount") and self.summaries:
-            summary = passage & self._is_summary[chunks]
+        if self.parts.on("summary_discount"):
+            summary = passage & self.summaries[chunks]
             sims = sims - np.where(summary, np.float32(self.weights.summary_discount),
                                    np.float32(0))
         best = np.full(len(self.index.chunks), -np.inf, dtype=np.float32)
