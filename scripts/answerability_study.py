@@ -27,10 +27,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "tests" / "eval"
 
+from evaluate_all import bots  # noqa: E402
+
 from qabot.bot import QABot  # noqa: E402
-from qabot.embedding import Embedder  # noqa: E402
 from qabot.evaluate import load_cases  # noqa: E402
-from qabot.settings import PACKAGED_MODEL, Settings  # noqa: E402
 from qabot.text import tokenize  # noqa: E402
 
 Row = dict[str, object]
@@ -111,13 +111,9 @@ def logistic(rows: list[Row], names: list[str]) -> np.ndarray:
 def main() -> None:
     names = sys.argv[1:] or sorted(p.name.removesuffix(".dev.jsonl")
                                    for p in EVAL.glob("*.dev.jsonl"))
-    embedder, tmp, rows = Embedder(PACKAGED_MODEL), Path(tempfile.mkdtemp()), []
+    tmp, rows = Path(tempfile.mkdtemp()), []
     try:
-        for name in names:
-            shutil.copytree(ROOT / "corpus" if name == "deep-learning-basics" else EVAL / name,
-                            tmp / name)
-            bot = QABot(Settings(corpus=tmp / name, index=tmp / f"{name}-index"),
-                        embedder=embedder, log=lambda m: None)
+        for name, bot in bots(names, tmp).items():  # evaluate_all.py's: one bot per corpus copy
             rows += features(bot, name)
     finally:
         shutil.rmtree(tmp)
