@@ -11,12 +11,10 @@ import sys
 import httpx
 import pytest
 from browser import launch, screenshot
-from conftest import ROOT
 from playwright.sync_api import expect, sync_playwright
 
 from qabot.conversation import content, leans
 
-CONVERSATIONS = ROOT / "tests" / "conversations"
 XAVIER = "What is Xavier Initialization (aka Glorot Initialization)?"
 
 
@@ -65,7 +63,9 @@ def test_a_topic_switch_is_never_captured(dl_bot):
     assert result.answer.context is None
 
 
-@pytest.mark.parametrize("message", ["thanks!", "ok got it", "hi there", "what can you do?"])
+@pytest.mark.parametrize("message", ["thanks!", "ok got it", "hi there", "what can you do?",
+                                     "ah ok no worries", "good to know", "coool thanks",
+                                     "ahh i've definitely been doing that"])
 def test_small_talk_mid_conversation_gets_the_reply_and_is_never_the_topic(dl_bot, message):
     result = dl_bot.converse(message, ["what's xavier init?"])
     assert result.answer.kind == "smalltalk" and result.answer.reply == dl_bot.smalltalk(message)
@@ -99,16 +99,25 @@ def test_qabot_chat_is_a_conversation_in_the_terminal(dl_settings, dl_bot):
     assert f"(about: {XAVIER})" in result.stdout and result.stdout.count("W ~ N(0, 2/n_in)") == 2
 
 
-def test_qabot_eval_scores_conversations_by_turn_type(dl_settings, dl_bot):
-    path = CONVERSATIONS / "deep-learning-basics.dev.jsonl"
+def test_qabot_eval_scores_conversations_by_turn_type(dl_settings, dl_bot, tmp_path):
+    turns = [[("what's xavier init?", "first", XAVIER), ("thanks!", "smalltalk", None),
+              ("and for relu?", "followup", XAVIER), ("what about group normalization?", "uncovered", None)],
+             [("hi there", "smalltalk", None),
+              ("how do you handle overfitting in a deep network?", "first",
+               "How do you handle overfitting in deep neural networks?"),
+              ("what's xavier init?", "switch", XAVIER)]]
+    path = tmp_path / "conversations.jsonl"
+    path.write_text("".join(json.dumps({"turns": [{"q": q, "type": t, "expected": e} for q, t, e in c]})
+                            + "\n" for c in turns))
     result = subprocess.run([sys.executable, "-m", "qabot.cli", "eval", "--json", str(path)],
                             capture_output=True, text=True, timeout=300,
                             env={**os.environ, "QABOT_CORPUS": str(dl_settings.corpus),
                                  "QABOT_INDEX": str(dl_settings.index)})
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert set(report["counts"]) == {"first", "followup", "switch", "uncovered", "smalltalk"}
-    assert report["conversations"] == 20 and report["right"]["smalltalk"] == 1.0
+    assert report["conversations"] == 2
+    assert report["counts"] == {"first": 2, "followup": 1, "switch": 1, "uncovered": 1, "smalltalk": 2}
+    assert report["right"] == {t: 1.0 for t in report["counts"]}
 
 
 @pytest.mark.browser

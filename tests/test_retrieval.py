@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import EVAL
+from conftest import EVAL, ROOT
 
 from qabot.errors import QueryError
 from qabot.evaluate import evaluate, load_cases
@@ -114,6 +114,9 @@ def test_smalltalk_gets_a_friendly_reply_listing_topics(dl_bot, message, kind):
 def test_questions_are_not_smalltalk(dl_bot):
     assert dl_bot.smalltalk("hi, what is dropout?") is None
     assert dl_bot.smalltalk("what is batch norm") is None
+    assert dl_bot.smalltalk("how do i keep the weights small") is None
+    assert dl_bot.smalltalk("will it converge") is None
+    assert dl_bot.smalltalk("dropouttt") is None
 
 
 def test_a_summary_request_without_a_summary_section_is_ranked_as_usual(theory_bot):
@@ -298,4 +301,14 @@ def test_dev_and_test_splits_share_no_question(name):
     def questions(split: str) -> set[str]:
         lines = (EVAL / f"{name}.{split}.jsonl").read_text(encoding="utf-8").splitlines()
         return {" ".join(json.loads(line)["question"].lower().split()) for line in lines if line}
+    assert not questions("dev") & questions("test")
+
+
+@pytest.mark.parametrize("name", sorted(p.name.removesuffix(".test.jsonl")
+                                         for p in (ROOT / "tests" / "conversations").glob("*.test.jsonl")))
+def test_dev_and_test_conversations_share_no_question(name):
+    def questions(split: str) -> set[str]:  # small talk ("thanks!") may recur; questions may not
+        path = ROOT / "tests" / "conversations" / f"{name}.{split}.jsonl"
+        return {" ".join(turn["q"].lower().split()) for line in path.read_text(encoding="utf-8").splitlines()
+                if line for turn in json.loads(line)["turns"] if turn["type"] != "smalltalk"}
     assert not questions("dev") & questions("test")

@@ -6,6 +6,8 @@ Only English conversational words are listed: a message made of nothing else ask
 
 from __future__ import annotations
 
+import re
+
 from .text import words
 
 _GREETINGS = frozenset({"hi", "hello", "hey", "hiya", "howdy", "yo", "greetings", "good morning",
@@ -28,13 +30,26 @@ _ACK_WORDS = frozenset({"ok", "okay", "k", "kk", "cool", "nice", "great", "perfe
                         "interesting", "neat", "gotcha", "noted", "that", "this", "is", "helps",
                         "helped", "helpful", "clear", "now", "all", "well", "sounds", "excellent",
                         "super", "brilliant", "np", "fair", "enough", "very", "really", "again",
-                        "for", "the", "info", "answer", "explanation", "and", "then"})
+                        "for", "the", "info", "answer", "explanation", "and", "then", "worries",
+                        "problem", "know", "to", "good", "definitely", "totally", "true", "indeed",
+                        "agreed", "exactly", "guess", "thought", "figured", "been", "doing", "done",
+                        "did", "learned", "learnt", "today", "whoa", "oops", "yikes", "omg", "same",
+                        "me", "too", "just", "will", "ll", "ve", "m", "try", "remember", "keep",
+                        "mind", "in", "out", "of", "ooh"})
 _SMALL_WORDS = _THANKS_WORDS | _GREETING_WORDS | _ACK_WORDS
+
+
+def _plain(word: str) -> str:
+    """A drawn-out word as written plainly: "ahhh" → "ah", "coool" → "cool", "sooo" → "so"."""
+    for plain in (word, re.sub(r"(.)\1\1+", r"\1\1", word), re.sub(r"(.)\1+", r"\1", word)):
+        if plain in _SMALL_WORDS:
+            return plain
+    return word
 
 
 def smalltalk_kind(message: str) -> str | None:
     """'greeting', 'thanks', 'help', 'ack' or None. The whole message must be small talk."""
-    tokens = words(message)
+    tokens = [_plain(w) for w in words(message)]
     phrase = " ".join(tokens)
     if not tokens:
         return None
