@@ -57,6 +57,19 @@ def test_a_follow_up_about_something_the_notes_never_write_is_not_covered(dl_bot
     assert result.unmentioned == ("group normalization",) and len(result.answer.related) == 3
 
 
+def test_a_turn_refused_alone_that_names_part_of_the_topic_is_read_against_it(dl_bot):
+    result = dl_bot.converse("what happens if the weights start too large?", ["what's xavier init?"])
+    assert result.chunk is not None and result.chunk.question == XAVIER
+    assert dl_bot.converse("what happens if the weights start too large?").chunk is None  # alone
+
+
+@pytest.mark.parametrize("message", ["what is lecun initialization?", "how does group normalization work?",
+                                     "how does the learning rate schedule work?"])
+def test_a_new_question_the_notes_do_not_answer_is_not_given_the_topic(dl_bot, message):
+    result = dl_bot.converse(message, ["what's xavier init?", "and what about batch norm vs layer norm?"])
+    assert result.chunk is None and result.answer.kind == "not_covered"
+
+
 def test_a_topic_switch_is_never_captured(dl_bot):
     result = dl_bot.converse("how do you handle overfitting in a deep network?", ["what's xavier init?"])
     assert result.chunk.question == "How do you handle overfitting in deep neural networks?"

@@ -152,9 +152,10 @@ class QABot:
         retriever, k = self.retriever, len(alone.answer.related)
         words = set(content(text))
         missing = words - retriever.stems(topic)
-        # A turn leans on the topic when it says so, or when it is refused alone although every
-        # word it names is in the topic's section ("which statistical tests can I use?").
-        if not leans(text) and (alone.answer.answered or missing or not words):
+        # A turn leans on the topic when it says so, or when it is refused alone although it names
+        # something the topic's section writes ("what happens if the weights start too large?"
+        # after Xavier initialisation). Whatever else it names is checked below.
+        if not leans(text) and (alone.answer.answered or not words - missing):
             return alone
         ranking = alone.ranking
         named = tuple(w for w in (*ranking.foreign, *ranking.strange) if set(content(w)) & missing)

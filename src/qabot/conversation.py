@@ -9,7 +9,8 @@ read in steps, each with one job:
 
 * `leans`: does the turn lean on the conversation at all (an opener such as "and" or "what
   about", a pronoun, or a bare request)? A turn that does not is answered on its own, so context
-  never captures a topic switch.
+  never captures a topic switch, unless no section answers it alone and it names something the
+  topic's section writes ("what happens if the weights start too large?" after Xavier).
 * `words`: the turn's own content words, less pronouns and requests ("example", "explain").
 * Then: every such word is in the topic's section, so the turn is about the topic (answered from
   it, focused on the passage the turn asks about); or a missing word is a concept the notes never
