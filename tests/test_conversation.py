@@ -78,7 +78,8 @@ def test_a_topic_switch_is_never_captured(dl_bot):
 
 @pytest.mark.parametrize("message", ["thanks!", "ok got it", "hi there", "what can you do?",
                                      "ah ok no worries", "good to know", "coool thanks",
-                                     "ahh i've definitely been doing that"])
+                                     "ahh i've definitely been doing that", "you're a lifesaver",
+                                     "ok nvm, thanks anyway", "oof that sounds bad"])
 def test_small_talk_mid_conversation_gets_the_reply_and_is_never_the_topic(dl_bot, message):
     result = dl_bot.converse(message, ["what's xavier init?"])
     assert result.answer.kind == "smalltalk" and result.answer.reply == dl_bot.smalltalk(message)

@@ -117,6 +117,10 @@ def test_questions_are_not_smalltalk(dl_bot):
     assert dl_bot.smalltalk("how do i keep the weights small") is None
     assert dl_bot.smalltalk("will it converge") is None
     assert dl_bot.smalltalk("dropouttt") is None
+    # Thanks or an interjection in a message that asks something: the question is answered.
+    for message in ("translate thank you into japanese", "does dropout help lol",
+                    "thanks, and what about dropout", "so, is batch norm better lol"):
+        assert dl_bot.smalltalk(message) is None, message
 
 
 def test_a_summary_request_without_a_summary_section_is_ranked_as_usual(theory_bot):

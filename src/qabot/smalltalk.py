@@ -1,7 +1,11 @@
-"""Recognises small talk (greetings, thanks, acknowledgements such as "ok got it", and "what can you
-do?") so it gets a friendly reply, never an answer from the notes and never a conversation's topic.
+"""Recognises small talk (greetings, thanks, acknowledgements such as "ok got it", reactions, and
+"what can you do?") so it gets a friendly reply, never an answer from the notes and never a
+conversation's topic.
 
-Only English conversational words are listed: a message made of nothing else asks nothing.
+A message made only of English conversational words asks nothing. So does a remark that asks
+nothing (no question mark, question word or opening auxiliary) and ends by thanking, reacts with an
+interjection ("oof that sounds bad"), or speaks to the bot in a few words ("you're a lifesaver").
+Only English words are listed here, never a field's vocabulary.
 """
 
 from __future__ import annotations
@@ -36,7 +40,16 @@ _ACK_WORDS = frozenset({"ok", "okay", "k", "kk", "cool", "nice", "great", "perfe
                         "did", "learned", "learnt", "today", "whoa", "oops", "yikes", "omg", "same",
                         "me", "too", "just", "will", "ll", "ve", "m", "try", "remember", "keep",
                         "mind", "in", "out", "of", "ooh"})
-_SMALL_WORDS = _THANKS_WORDS | _GREETING_WORDS | _ACK_WORDS
+# Interjections: a message with one and no question is a reaction ("oof that sounds bad").
+_INTERJECTIONS = frozenset({"lol", "lmao", "rofl", "haha", "hah", "hehe", "oof", "ugh", "wow",
+                            "whoa", "woah", "omg", "yikes", "oops", "damn", "dang", "phew", "yay",
+                            "meh", "welp", "aww"})
+# What makes a message ask something, besides a question mark.
+_ASKING = frozenset({"what", "whats", "how", "why", "when", "which", "who", "where", "explain",
+                     "define", "describe", "compare", "tell", "show", "give", "example"})
+_AUXILIARIES = frozenset({"do", "does", "did", "is", "are", "was", "were", "can", "could", "should",
+                          "would", "will", "has", "have", "am", "isnt", "arent", "doesnt", "dont"})
+_SMALL_WORDS = _THANKS_WORDS | _GREETING_WORDS | _ACK_WORDS | _INTERJECTIONS
 
 
 def _plain(word: str) -> str:
@@ -59,9 +72,33 @@ def smalltalk_kind(message: str) -> str | None:
         if " ".join(tokens[start:]) in _HELP and all(t in _SMALL_WORDS for t in tokens[:start]):
             return "help"
     if not all(t in _SMALL_WORDS for t in tokens):
-        return None
+        return _remark(message, tokens)
     if any(t in _THANKS_WORDS for t in tokens):
         return "thanks"
     if any(t in _GREETING_WORDS for t in tokens) and not any(t in _ACK_WORDS for t in tokens):
         return "greeting"
     return "ack"
+
+
+def _remark(message: str, tokens: list[str]) -> str | None:
+    """A message that asks nothing is small talk when it ends by thanking ("ok nvm, thanks
+    anyway", "confusing but thanks"), reacts with an interjection ("thats a lot lol"), or speaks
+    to the bot in a few words ("you're a lifesaver")."""
+    if _asks(message, tokens):
+        return None
+    thanks = [i for i, t in enumerate(tokens) if t in _THANKS_WORDS]
+    if thanks and all(t in _SMALL_WORDS for t in tokens[thanks[-1]:]):
+        return "thanks"
+    if any(t in _INTERJECTIONS for t in tokens) or (
+            tokens[0] in {"you", "youre", "ur", "u"} and len(tokens) <= 6):
+        return "ack"
+    return None
+
+
+def _asks(message: str, tokens: list[str]) -> bool:
+    """A question mark, a question or request word, or a clause opening with an auxiliary verb
+    ("…, does ice cream cause drowning lol")."""
+    if "?" in message or any(t in _ASKING for t in tokens):
+        return True
+    clauses = (words(clause) for clause in re.split(r"[,;:.!]", message))
+    return any(c and c[0] in _AUXILIARIES for c in clauses)
