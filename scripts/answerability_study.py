@@ -27,7 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "tests" / "eval"
 
-from evaluate_all import bots  # noqa: E402
+from evaluate_all import bots, corpora  # noqa: E402
 
 from qabot.bot import QABot  # noqa: E402
 from qabot.evaluate import load_cases  # noqa: E402
@@ -109,8 +109,7 @@ def logistic(rows: list[Row], names: list[str]) -> np.ndarray:
 
 
 def main() -> None:
-    names = sys.argv[1:] or sorted(p.name.removesuffix(".dev.jsonl")
-                                   for p in EVAL.glob("*.dev.jsonl"))
+    names = sys.argv[1:] or corpora()
     tmp, rows = Path(tempfile.mkdtemp()), []
     try:
         for name, bot in bots(names, tmp).items():  # evaluate_all.py's: one bot per corpus copy

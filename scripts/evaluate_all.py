@@ -37,6 +37,11 @@ from qabot.parts import PARTS  # noqa: E402
 from qabot.settings import PACKAGED_MODEL, Settings  # noqa: E402
 
 
+def corpora(folder: Path = EVAL) -> list[str]:
+    """The corpora with a dev split in `folder` (question sets, or conversations)."""
+    return sorted(p.name.removesuffix(".dev.jsonl") for p in folder.glob("*.dev.jsonl"))
+
+
 def notes(name: str) -> Path:
     return ROOT / "corpus" if name == "deep-learning-basics" else EVAL / name
 
@@ -76,8 +81,7 @@ def run(split: str, names: list[str]) -> dict[str, Report]:
 
 
 def conversations(split: str, names: list[str]) -> None:
-    names = names or sorted(p.name.removesuffix(".dev.jsonl")
-                            for p in CONVERSATIONS.glob("*.dev.jsonl"))
+    names = names or corpora(CONVERSATIONS)
     tmp = Path(tempfile.mkdtemp())
     try:
         print("| corpus | conversations | " + " | ".join(TURN_TYPES) + " | follow-up focus |")
@@ -105,7 +109,7 @@ def ablation(split: str, parts: list[str], names: list[str]) -> None:
     handled right (`right`), when that part alone is switched off; then the same in questions,
     as answered-but-wrong / off-topic refused. "helps" counts the corpora where switching the part
     off costs at least one question, "hurts" those where it gains one."""
-    names = names or sorted(p.name.removesuffix(".dev.jsonl") for p in EVAL.glob("*.dev.jsonl"))
+    names = names or corpora()
     parts = parts or list(PARTS)
     tmp = Path(tempfile.mkdtemp())
     score: dict[str, dict[str, Report]] = {p: {} for p in ["all on", *parts]}
@@ -155,7 +159,7 @@ def main() -> None:
     if "--ablate" in args:
         ablation(split, [n for n in names if n in PARTS], [n for n in names if n not in PARTS])
         return
-    names = names or sorted(p.name.removesuffix(".dev.jsonl") for p in EVAL.glob("*.dev.jsonl"))
+    names = names or corpora()
     table(run(split, names))
 
 
