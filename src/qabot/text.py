@@ -22,12 +22,15 @@ _STEMMER = Stemmer.Stemmer("english")
 # "can" and "between" stay: the notes' own questions differ by them ("Can we use L1 …?").
 STOP_WORDS = frozenset({*STOPWORDS_EN, "how", "what", "why", "when", "where", "which", "who",
                         "do", "does", "work", "works"})
+# Chat shorthand that frames a request and names nothing ("btw how do i …", "… in more detail
+# pls"): never a typo or an unknown word of the question.
+CHAT_SHORTHAND = frozenset("pls plz btw thx tbh imo idk iirc ty u ur".split())
 # Query repair also passes over the words a request is framed with ("can you explain the
 # difference between …"): they are never a typo, an acronym or part of an acronym's phrase,
 # though BM25 keeps them.
 REQUEST_WORDS = STOP_WORDS | frozenset(
     "about between can could difference explain from i me my our should tell use used using "
-    "versus vs we would you your".split())
+    "versus vs we would you your".split()) | CHAT_SHORTHAND
 # A chat turn's own content words drop every English function word as well (bm25s's longer
 # list: "did", "him", "very", "before"), since a follow-up names its topic in few words.
 FUNCTION_WORDS = REQUEST_WORDS | frozenset(STOPWORDS_EN_PLUS)
