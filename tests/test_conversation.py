@@ -13,7 +13,7 @@ import pytest
 from browser import launch, screenshot
 from playwright.sync_api import expect, sync_playwright
 
-from qabot.conversation import content, leans
+from qabot.conversation import content, leans, switches
 
 XAVIER = "What is Xavier Initialization (aka Glorot Initialization)?"
 
@@ -27,6 +27,23 @@ XAVIER = "What is Xavier Initialization (aka Glorot Initialization)?"
 ])
 def test_a_turn_leans_on_the_conversation_only_when_it_says_so(message, leaning):
     assert leans(message) is leaning
+
+
+@pytest.mark.parametrize("message, switching", [
+    ("unrelated but what is cycle stealing?", True), ("btw how do i stop overfitting?", True),
+    ("different q: what is dropout", True), ("ok, switching topics: what is dropout?", True),
+    ("by the way, why?", True), ("and for relu?", False), ("what is a new topic model?", False),
+])
+def test_a_turn_that_announces_a_new_topic_switches(message, switching):
+    assert switches(message) is switching
+
+
+def test_a_switch_cue_keeps_a_turn_from_leaning(dl_bot):
+    history = ["what's xavier init?"]
+    assert dl_bot.converse("but why do gradients vanish?", history).chunk.question == XAVIER
+    result = dl_bot.converse("unrelated, but why do gradients vanish?", history)
+    assert result.chunk.question.startswith("How do vanishing and exploding gradients occur")
+    assert result.answer.context is None
 
 
 def test_content_words_leave_out_pointers_and_requests():
@@ -79,11 +96,32 @@ def test_a_topic_switch_is_never_captured(dl_bot):
 @pytest.mark.parametrize("message", ["thanks!", "ok got it", "hi there", "what can you do?",
                                      "ah ok no worries", "good to know", "coool thanks",
                                      "ahh i've definitely been doing that", "you're a lifesaver",
-                                     "ok nvm, thanks anyway", "oof that sounds bad"])
+                                     "ok nvm, thanks anyway", "oof that sounds bad",
+                                     "sweet, that clears it up", "wait that's wild",
+                                     "nice, thats exactly how my prof explained it"])
 def test_small_talk_mid_conversation_gets_the_reply_and_is_never_the_topic(dl_bot, message):
     result = dl_bot.converse(message, ["what's xavier init?"])
     assert result.answer.kind == "smalltalk" and result.answer.reply == dl_bot.smalltalk(message)
     assert result.chunk is None
+
+
+@pytest.mark.parametrize("message, reply", [
+    ("hey! got a deep learning exam tmrw", "Hi!"), ("hello! interview prep time", "Hi!"),
+    ("thanks for the help earlier! one more", "welcome"),
+])
+def test_a_greeting_or_thanks_before_what_the_notes_do_not_answer_is_small_talk(dl_bot, message,
+                                                                                  reply):
+    assert dl_bot.smalltalk(message) is None  # not small talk by its words alone
+    result = dl_bot.converse(message)
+    assert result.answer.kind == "smalltalk" and reply in result.answer.reply
+    assert result.chunk is None and dl_bot.ask(message).kind == "smalltalk"
+
+
+@pytest.mark.parametrize("message", ["hi, dropout regularization", "hey, what is dropout"])
+def test_a_greeting_before_what_the_notes_answer_is_a_question(dl_bot, message):
+    result = dl_bot.converse(message)
+    assert result.answer.answered
+    assert result.chunk.question == "How do you handle overfitting in deep neural networks?"
 
 
 def test_the_api_reads_history(server):

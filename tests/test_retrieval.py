@@ -119,7 +119,8 @@ def test_questions_are_not_smalltalk(dl_bot):
     assert dl_bot.smalltalk("dropouttt") is None
     # Thanks or an interjection in a message that asks something: the question is answered.
     for message in ("translate thank you into japanese", "does dropout help lol",
-                    "thanks, and what about dropout", "so, is batch norm better lol"):
+                    "thanks, and what about dropout", "so, is batch norm better lol",
+                    "ok, is that for relu", "nice, what about relu", "so that's the same as l2"):
         assert dl_bot.smalltalk(message) is None, message
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .chunk import Chunk, OpenQuestion
-from .conversation import content, leans, names_new
+from .conversation import content, leans, names_new, switches
 from .corpus import corpus_digest, load_corpus
 from .embedding import Embedder
 from .errors import CorpusError, IndexStateError, QueryError
@@ -26,7 +26,7 @@ from .query import clean
 from .results import Answer, Related, Source
 from .retrieval import Hit, Ranking, Retriever, Weights
 from .settings import Settings
-from .smalltalk import smalltalk_kind
+from .smalltalk import opening_kind, smalltalk_kind
 
 Log = Callable[[str], None]
 # The longest message a student may send (API and chat alike); only its first
@@ -102,7 +102,7 @@ class QABot:
         return self.index.chunks
 
     def ask(self, question: object, top_k: int | None = None) -> Answer:
-        return self.search(question, top_k).answer
+        return self.converse(question, (), top_k).answer
 
     def search(self, question: object, top_k: int | None = None, log: bool = True) -> Result:
         text, truncated = clean(question, self.settings.max_query_chars)
@@ -141,13 +141,18 @@ class QABot:
                 topic = self._turn(earlier, topic, top_k, log=False).chunk or topic
             except QueryError:
                 continue
-        return self._turn(message, topic, top_k)
+        result = self._turn(message, topic, top_k)
+        text = result.answer.question
+        kind = None if result.answer.answered or result.ranking is None else opening_kind(text)
+        if kind is not None:  # "hey! got my exam tmrw": the notes answer nothing, so it is a hello
+            return Result(Answer.smalltalk(text, self._reply(kind)), None, (), result.truncated)
+        return result
 
     def _turn(self, message: object, topic: Chunk | None, top_k: int | None,
               log: bool = True) -> Result:
         alone = self.search(message, top_k, log=log)
         text = alone.answer.question
-        if topic is None or alone.ranking is None:
+        if topic is None or alone.ranking is None or switches(text):
             return alone
         retriever, k = self.retriever, len(alone.answer.related)
         words = set(content(text))
@@ -214,8 +219,9 @@ class QABot:
     def smalltalk(self, message: str) -> str | None:
         """A short friendly reply for greetings, thanks and "what can you do?", else None."""
         kind = smalltalk_kind(message)
-        if kind is None:
-            return None
+        return None if kind is None else self._reply(kind)
+
+    def _reply(self, kind: str) -> str:
         if kind == "thanks":
             return "You're welcome! Ask me anything else about the notes."
         if kind == "ack":

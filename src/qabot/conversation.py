@@ -11,6 +11,7 @@ read in steps, each with one job:
   about", a pronoun, or a bare request)? A turn that does not is answered on its own, so context
   never captures a topic switch, unless no section answers it alone and it names something the
   topic's section writes ("what happens if the weights start too large?" after Xavier).
+* `switches`: a turn that announces a new topic ("unrelated, but …", "btw …") stands alone.
 * `words`: the turn's own content words, less pronouns and requests ("example", "explain").
 * Then: every such word is in the topic's section, so the turn is about the topic (answered from
   it, focused on the passage the turn asks about); or a missing word is a concept the notes never
@@ -43,6 +44,13 @@ _REQUESTS = frozenset({"example", "examples", "explain", "explanation", "elabora
                        "cons", "advantage", "advantages", "disadvantage", "disadvantages",
                        "benefit", "benefits", "drawback", "drawbacks", "downside", "downsides",
                        "say", "says", "said", "call", "called"})
+# Openers that announce a new topic: "unrelated, but …", "btw …", "different question: …".
+_SWITCHES = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|alright|so|anyway|anyways|now)\W+)?"
+    r"(?:unrelated|off[\s-]topic|btw|by\s+the\s+way|on\s+another\s+note|moving\s+on|"
+    r"(?:a\s+)?(?:different|new|another|separate|unrelated|random|side|other)\s+(?:question|topic|q)|"
+    r"(?:changing|switching|change|switch)\s+(?:the\s+)?(?:topics?|subjects?|gears))\b",
+    re.IGNORECASE)
 # Openers that bring up a new thing by name: "what about group normalization?".
 _NAMING = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\b|^\s*what\s+of\b", re.IGNORECASE)
 _WORD = re.compile(r"[\w'-]+")
@@ -59,6 +67,12 @@ def leans(message: str) -> bool:
         return True
     named = content(message)
     return not named or (len(raw) <= 4 and len(named) <= 2)
+
+
+def switches(message: str) -> bool:
+    """Whether the turn announces a new topic ("unrelated but what is cycle stealing?"): it
+    stands alone, whatever pronouns or openers follow."""
+    return bool(_SWITCHES.match(message))
 
 
 def content(message: str) -> list[str]:

@@ -4,7 +4,9 @@ conversation's topic.
 
 A message made only of English conversational words asks nothing. So does a remark that asks
 nothing (no question mark, question word or opening auxiliary) and ends by thanking, reacts with an
-interjection ("oof that sounds bad"), or speaks to the bot in a few words ("you're a lifesaver").
+interjection ("oof that sounds bad"), speaks to the bot in a few words ("you're a lifesaver"), or
+reacts to the answer ("sweet, that clears it up"). A message that opens with a greeting or thanks
+and asks nothing ("hey! got my exam tmrw") is small talk when the notes do not answer it.
 Only English words are listed here, never a field's vocabulary.
 """
 
@@ -16,6 +18,9 @@ from .text import words
 
 _GREETINGS = frozenset({"hi", "hello", "hey", "hiya", "howdy", "yo", "greetings", "good morning",
                         "good afternoon", "good evening", "hi there", "hello there", "hey there"})
+# Words a greeting opens with: "hey! …", "good morning, …".
+_OPENERS = frozenset({"hi", "hello", "hey", "hiya", "howdy", "yo", "greetings", "morning",
+                      "afternoon", "evening", "good morning", "good afternoon", "good evening"})
 _HELP = frozenset({"help", "what can you do", "who are you", "what are you", "what do you know",
                    "what can i ask", "what can i ask you", "what topics", "what topics do you cover",
                    "what do you cover", "how does this work", "what is this", "menu", "topics",
@@ -72,12 +77,27 @@ def smalltalk_kind(message: str) -> str | None:
         if " ".join(tokens[start:]) in _HELP and all(t in _SMALL_WORDS for t in tokens[:start]):
             return "help"
     if not all(t in _SMALL_WORDS for t in tokens):
-        return _remark(message, tokens)
+        return "ack" if _reaction(message) else _remark(message, tokens)
     if any(t in _THANKS_WORDS for t in tokens):
         return "thanks"
     if any(t in _GREETING_WORDS for t in tokens) and not any(t in _ACK_WORDS for t in tokens):
         return "greeting"
     return "ack"
+
+
+def opening_kind(message: str) -> str | None:
+    """'greeting' or 'thanks' for a message that opens with a greeting or thanks and asks nothing
+    ("hey! got my exam tmrw", "thanks for the help earlier! one more"). Whether it is small talk
+    depends on the notes: the bot asks this only of a message they do not answer, so "hi, dropout
+    regularization" stays a question."""
+    tokens = [_plain(w) for w in words(message)]
+    if not tokens or _asks(message, tokens):
+        return None
+    if tokens[0] in _THANKS_WORDS:
+        return "thanks"
+    if tokens[0] in _OPENERS or " ".join(tokens[:2]) in _OPENERS:
+        return "greeting"
+    return None
 
 
 def _remark(message: str, tokens: list[str]) -> str | None:
@@ -93,6 +113,27 @@ def _remark(message: str, tokens: list[str]) -> str | None:
             tokens[0] in {"you", "youre", "ur", "u"} and len(tokens) <= 6):
         return "ack"
     return None
+
+
+def _reaction(message: str) -> bool:
+    """A reaction to the answer: no question mark, and a reaction word followed by a statement
+    about it ("sweet, that clears it up", "nice thats exactly how my prof explained it", "wait
+    that's wild"). The statement may hold a relative "how" or "what"; no clause may open with a
+    question word or an auxiliary."""
+    if "?" in message:
+        return False
+    clauses = [words(c) for c in re.split(r"[,;:.!]", message)]
+    if any(c and (c[0] in _ASKING or c[0] in _AUXILIARIES) for c in clauses):
+        return False
+    tokens = [_plain(w) for w in words(message)]
+    return bool(_REACTION.match(" ".join(tokens))) and tokens[0] in _REACTION_WORDS
+
+
+_REACTION_WORDS = frozenset({"ok", "okay", "cool", "nice", "great", "sweet", "perfect", "awesome",
+                            "wait", "oh", "ah", "wow", "whoa", "thanks", "thank", "thx", "ty",
+                            "yeah", "yes", "right", "hmm", "damn", "huh"})
+_REACTION = re.compile(r"^(?:\w+ )+?(?:that|this|it) ?(?:s|is|was|clears|explains|sounds|seems|"
+                       r"looks|answers)\b")
 
 
 def _asks(message: str, tokens: list[str]) -> bool:
