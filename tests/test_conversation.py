@@ -108,6 +108,8 @@ def test_small_talk_mid_conversation_gets_the_reply_and_is_never_the_topic(dl_bo
 @pytest.mark.parametrize("message, reply", [
     ("hey! got a deep learning exam tmrw", "Hi!"), ("hello! interview prep time", "Hi!"),
     ("thanks for the help earlier! one more", "welcome"),
+    ("ok brain full, taking a break", "Ask me anything else"),
+    ("huh didnt know that, neat", "Ask me anything else"),
 ])
 def test_a_greeting_or_thanks_before_what_the_notes_do_not_answer_is_small_talk(dl_bot, message,
                                                                                   reply):
@@ -117,11 +119,19 @@ def test_a_greeting_or_thanks_before_what_the_notes_do_not_answer_is_small_talk(
     assert result.chunk is None and dl_bot.ask(message).kind == "smalltalk"
 
 
-@pytest.mark.parametrize("message", ["hi, dropout regularization", "hey, what is dropout"])
+@pytest.mark.parametrize("message", ["hi, dropout regularization", "hey, what is dropout",
+                                     "ok now dropout regularization"])
 def test_a_greeting_before_what_the_notes_answer_is_a_question(dl_bot, message):
     result = dl_bot.converse(message)
     assert result.answer.answered
     assert result.chunk.question == "How do you handle overfitting in deep neural networks?"
+
+
+@pytest.mark.parametrize("message", ["ok and how does group normalization work",
+                                     "ok but how do i use group normalization"])
+def test_a_reaction_that_goes_on_asking_is_not_small_talk(dl_bot, message):
+    result = dl_bot.converse(message, ["batch norm vs layer norm?"])
+    assert result.answer.kind == "not_covered"
 
 
 def test_the_api_reads_history(server):

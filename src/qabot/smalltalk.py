@@ -6,7 +6,8 @@ A message made only of English conversational words asks nothing. So does a rema
 nothing (no question mark, question word or opening auxiliary) and ends by thanking, reacts with an
 interjection ("oof that sounds bad"), speaks to the bot in a few words ("you're a lifesaver"), or
 reacts to the answer ("sweet, that clears it up"). A message that opens with a greeting or thanks
-and asks nothing ("hey! got my exam tmrw") is small talk when the notes do not answer it.
+or a reaction and asks nothing ("hey! got my exam tmrw", "ok brain full, taking a break") is
+small talk when the notes do not answer it.
 Only English words are listed here, never a field's vocabulary.
 """
 
@@ -49,6 +50,16 @@ _ACK_WORDS = frozenset({"ok", "okay", "k", "kk", "cool", "nice", "great", "perfe
 _INTERJECTIONS = frozenset({"lol", "lmao", "rofl", "haha", "hah", "hehe", "oof", "ugh", "wow",
                             "whoa", "woah", "omg", "yikes", "oops", "damn", "dang", "phew", "yay",
                             "meh", "welp", "aww"})
+# Words a reaction opens with ("sweet, that clears it up", "ok brain full, taking a break"), and
+# the statement about the answer a reaction may go on with.
+_REACTION_WORDS = frozenset({"ok", "okay", "cool", "nice", "great", "sweet", "perfect", "awesome",
+                             "wait", "oh", "ah", "wow", "thanks", "thank", "thx", "ty", "yeah",
+                             "yes", "right", "hmm", "hm", "huh", "alright", "fair", "interesting",
+                             "neat", "honestly"}) | _INTERJECTIONS
+_STATEMENT = re.compile(r"^(?:that|this|it) ?(?:s|is|was|clears|explains|sounds|seems|looks|"
+                        r"answers)\b")
+# After a reaction word, these go on asking: "ok and for relu", "ok now conditional probability".
+_CONTINUERS = frozenset({"and", "but", "or", "so", "then", "also", "plus", "now", "next", "if"})
 # What makes a message ask something, besides a question mark.
 _ASKING = frozenset({"what", "whats", "how", "why", "when", "which", "who", "where", "explain",
                      "define", "describe", "compare", "tell", "show", "give", "example"})
@@ -86,10 +97,10 @@ def smalltalk_kind(message: str) -> str | None:
 
 
 def opening_kind(message: str) -> str | None:
-    """'greeting' or 'thanks' for a message that opens with a greeting or thanks and asks nothing
-    ("hey! got my exam tmrw", "thanks for the help earlier! one more"). Whether it is small talk
-    depends on the notes: the bot asks this only of a message they do not answer, so "hi, dropout
-    regularization" stays a question."""
+    """'greeting', 'thanks' or 'ack' for a message that opens with a greeting, thanks or reaction
+    and asks nothing ("hey! got my exam tmrw", "thanks for the help earlier! one more", "ok brain
+    full, taking a break"). Whether it is small talk depends on the notes: the bot asks this only
+    of a message they do not answer, so "hi, dropout regularization" stays a question."""
     tokens = [_plain(w) for w in words(message)]
     if not tokens or _asks(message, tokens):
         return None
@@ -97,6 +108,8 @@ def opening_kind(message: str) -> str | None:
         return "thanks"
     if tokens[0] in _OPENERS or " ".join(tokens[:2]) in _OPENERS:
         return "greeting"
+    if tokens[0] in _REACTION_WORDS and len(tokens) > 1 and tokens[1] not in _CONTINUERS:
+        return "ack"
     return None
 
 
@@ -116,7 +129,7 @@ def _remark(message: str, tokens: list[str]) -> str | None:
 
 
 def _reaction(message: str) -> bool:
-    """A reaction to the answer: no question mark, and a reaction word followed by a statement
+    """A reaction to the answer: no question mark, and reaction words right before a statement
     about it ("sweet, that clears it up", "nice thats exactly how my prof explained it", "wait
     that's wild"). The statement may hold a relative "how" or "what"; no clause may open with a
     question word or an auxiliary."""
@@ -126,14 +139,8 @@ def _reaction(message: str) -> bool:
     if any(c and (c[0] in _ASKING or c[0] in _AUXILIARIES) for c in clauses):
         return False
     tokens = [_plain(w) for w in words(message)]
-    return bool(_REACTION.match(" ".join(tokens))) and tokens[0] in _REACTION_WORDS
-
-
-_REACTION_WORDS = frozenset({"ok", "okay", "cool", "nice", "great", "sweet", "perfect", "awesome",
-                            "wait", "oh", "ah", "wow", "whoa", "thanks", "thank", "thx", "ty",
-                            "yeah", "yes", "right", "hmm", "damn", "huh"})
-_REACTION = re.compile(r"^(?:\w+ )+?(?:that|this|it) ?(?:s|is|was|clears|explains|sounds|seems|"
-                       r"looks|answers)\b")
+    start = next((i for i, t in enumerate(tokens) if t not in _REACTION_WORDS), len(tokens))
+    return start > 0 and bool(_STATEMENT.match(" ".join(tokens[start:])))
 
 
 def _asks(message: str, tokens: list[str]) -> bool:
