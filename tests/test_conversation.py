@@ -127,6 +127,14 @@ def test_a_greeting_before_what_the_notes_answer_is_a_question(dl_bot, message):
     assert result.chunk.question == "How do you handle overfitting in deep neural networks?"
 
 
+@pytest.mark.parametrize("message", ["ok i'll try it myself then", "nice, i've used that before",
+                                     "thanks for the help earlier! one more"])
+def test_a_reaction_with_a_pronoun_does_not_lean_on_the_topic(dl_bot, message):
+    result = dl_bot.converse(message, ["what's xavier init?"])
+    assert result.answer.kind == "smalltalk" and result.chunk is None
+    assert dl_bot.converse("nice, and for relu?", ["what's xavier init?"]).chunk.question == XAVIER
+
+
 @pytest.mark.parametrize("message", ["ok and how does group normalization work",
                                      "ok but how do i use group normalization"])
 def test_a_reaction_that_goes_on_asking_is_not_small_talk(dl_bot, message):

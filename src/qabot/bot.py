@@ -152,7 +152,9 @@ class QABot:
               log: bool = True) -> Result:
         alone = self.search(message, top_k, log=log)
         text = alone.answer.question
-        if topic is None or alone.ranking is None or switches(text):
+        # A new topic announced ("btw …"), or a reaction that asks nothing ("ok i'll try it myself
+        # then"): the turn does not lean, whatever pronoun it has.
+        if topic is None or alone.ranking is None or switches(text) or opening_kind(text):
             return alone
         retriever, k = self.retriever, len(alone.answer.related)
         words = set(content(text))
