@@ -20,8 +20,9 @@ from .text import words
 _GREETINGS = frozenset({"hi", "hello", "hey", "hiya", "howdy", "yo", "greetings", "good morning",
                         "good afternoon", "good evening", "hi there", "hello there", "hey there"})
 # Words a greeting opens with: "hey! …", "good morning, …".
-_OPENERS = frozenset({"hi", "hello", "hey", "hiya", "howdy", "yo", "greetings", "morning",
-                      "afternoon", "evening", "good morning", "good afternoon", "good evening"})
+_GREETING_OPENERS = frozenset({"hi", "hello", "hey", "hiya", "howdy", "yo", "greetings", "morning",
+                               "afternoon", "evening", "good morning", "good afternoon",
+                               "good evening"})
 _HELP = frozenset({"help", "what can you do", "who are you", "what are you", "what do you know",
                    "what can i ask", "what can i ask you", "what topics", "what topics do you cover",
                    "what do you cover", "how does this work", "what is this", "menu", "topics",
@@ -58,7 +59,8 @@ _REACTION_WORDS = frozenset({"ok", "okay", "cool", "nice", "great", "sweet", "pe
                              "neat", "honestly"}) | _INTERJECTIONS
 _STATEMENT = re.compile(r"^(?:that|this|it) ?(?:s|is|was|clears|explains|sounds|seems|looks|"
                         r"answers)\b")
-# After a reaction word, these go on asking: "ok and for relu", "ok now conditional probability".
+# After a greeting, thanks or reaction, these go on asking: "ok and for relu", "thanks. and for
+# relu", "ok now conditional probability".
 _CONTINUERS = frozenset({"and", "but", "or", "so", "then", "also", "plus", "now", "next", "if"})
 # What makes a message ask something, besides a question mark.
 _ASKING = frozenset({"what", "whats", "how", "why", "when", "which", "who", "where", "explain",
@@ -102,15 +104,13 @@ def opening_kind(message: str) -> str | None:
     full, taking a break"). Whether it is small talk depends on the notes: the bot asks this only
     of a message they do not answer, so "hi, dropout regularization" stays a question."""
     tokens = [_plain(w) for w in words(message)]
-    if not tokens or _asks(message, tokens):
+    if not tokens or _asks(message, tokens) or len(tokens) > 1 and tokens[1] in _CONTINUERS:
         return None
     if tokens[0] in _THANKS_WORDS:
         return "thanks"
-    if tokens[0] in _OPENERS or " ".join(tokens[:2]) in _OPENERS:
+    if tokens[0] in _GREETING_OPENERS or " ".join(tokens[:2]) in _GREETING_OPENERS:
         return "greeting"
-    if tokens[0] in _REACTION_WORDS and len(tokens) > 1 and tokens[1] not in _CONTINUERS:
-        return "ack"
-    return None
+    return "ack" if tokens[0] in _REACTION_WORDS and len(tokens) > 1 else None
 
 
 def _remark(message: str, tokens: list[str]) -> str | None:
