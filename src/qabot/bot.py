@@ -141,20 +141,20 @@ class QABot:
                 topic = self._turn(earlier, topic, top_k, log=False).chunk or topic
             except QueryError:
                 continue
-        result = self._turn(message, topic, top_k)
-        text = result.answer.question
-        kind = None if result.answer.answered or result.ranking is None else opening_kind(text)
-        if kind is not None:  # "hey! got my exam tmrw": the notes answer nothing, so it is a hello
-            return Result(Answer.smalltalk(text, self._reply(kind)), None, (), result.truncated)
-        return result
+        return self._turn(message, topic, top_k)
 
     def _turn(self, message: object, topic: Chunk | None, top_k: int | None,
               log: bool = True) -> Result:
         alone = self.search(message, top_k, log=log)
+        if alone.ranking is None:  # small talk
+            return alone
         text = alone.answer.question
+        opening = opening_kind(text)
+        if opening is not None and not alone.answer.answered:  # "hey! got my exam tmrw"
+            return Result(Answer.smalltalk(text, self._reply(opening)), None, (), alone.truncated)
         # A new topic announced ("btw …"), or a reaction that asks nothing ("ok i'll try it myself
         # then"): the turn does not lean, whatever pronoun it has.
-        if topic is None or alone.ranking is None or switches(text) or opening_kind(text):
+        if topic is None or switches(text) or opening is not None:
             return alone
         retriever, k = self.retriever, len(alone.answer.related)
         words = set(content(text))

@@ -19,10 +19,6 @@ from .text import words
 
 _GREETINGS = frozenset({"hi", "hello", "hey", "hiya", "howdy", "yo", "greetings", "good morning",
                         "good afternoon", "good evening", "hi there", "hello there", "hey there"})
-# Words a greeting opens with: "hey! …", "good morning, …".
-_GREETING_OPENERS = frozenset({"hi", "hello", "hey", "hiya", "howdy", "yo", "greetings", "morning",
-                               "afternoon", "evening", "good morning", "good afternoon",
-                               "good evening"})
 _HELP = frozenset({"help", "what can you do", "who are you", "what are you", "what do you know",
                    "what can i ask", "what can i ask you", "what topics", "what topics do you cover",
                    "what do you cover", "how does this work", "what is this", "menu", "topics",
@@ -68,6 +64,8 @@ _ASKING = frozenset({"what", "whats", "how", "why", "when", "which", "who", "whe
 _AUXILIARIES = frozenset({"do", "does", "did", "is", "are", "was", "were", "can", "could", "should",
                           "would", "will", "has", "have", "am", "isnt", "arent", "doesnt", "dont"})
 _SMALL_WORDS = _THANKS_WORDS | _GREETING_WORDS | _ACK_WORDS | _INTERJECTIONS
+# What a greeting opens with: "hey! …", "good morning, …", "morning! …".
+_GREETING_OPENERS = _GREETINGS | {"morning", "afternoon", "evening"}
 
 
 def _plain(word: str) -> str:
@@ -133,10 +131,7 @@ def _reaction(message: str) -> bool:
     about it ("sweet, that clears it up", "nice thats exactly how my prof explained it", "wait
     that's wild"). The statement may hold a relative "how" or "what"; no clause may open with a
     question word or an auxiliary."""
-    if "?" in message:
-        return False
-    clauses = [words(c) for c in re.split(r"[,;:.!]", message)]
-    if any(c and (c[0] in _ASKING or c[0] in _AUXILIARIES) for c in clauses):
+    if "?" in message or _opens_clause(message, _ASKING | _AUXILIARIES):
         return False
     tokens = [_plain(w) for w in words(message)]
     start = next((i for i, t in enumerate(tokens) if t not in _REACTION_WORDS), len(tokens))
@@ -146,7 +141,10 @@ def _reaction(message: str) -> bool:
 def _asks(message: str, tokens: list[str]) -> bool:
     """A question mark, a question or request word, or a clause opening with an auxiliary verb
     ("…, does ice cream cause drowning lol")."""
-    if "?" in message or any(t in _ASKING for t in tokens):
-        return True
-    clauses = (words(clause) for clause in re.split(r"[,;:.!]", message))
-    return any(c and c[0] in _AUXILIARIES for c in clauses)
+    asking = "?" in message or any(t in _ASKING for t in tokens)
+    return asking or _opens_clause(message, _AUXILIARIES)
+
+
+def _opens_clause(message: str, openers: frozenset[str]) -> bool:
+    """Whether a clause of the message (split at , ; : . !) opens with one of `openers`."""
+    return any(c and c[0] in openers for c in map(words, re.split(r"[,;:.!]", message)))
